@@ -1,0 +1,77 @@
+"""Calibrate the grading-mode accuracy thresholds over many seeds of the reference solution.
+
+The autograder trains with small budgets (NBGRADER_EXECUTION set), so the hidden tests need
+thresholds that every correct solution reaches whatever its random draws. This runs the master's
+own training cells in grading mode with the seeds shifted, measures the accuracies the hidden
+tests measure, and proposes thresholds: the worst seed minus a margin.
+
+    python -m course calibrate autograd_mlp --seeds 30 --jobs 2 [--write]
+"""
+
+import contextlib
+import io
+import math
+import os
+import re
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+
+from . import master_path
+from .notebooks import cell_by_id, read, run_cells, solution_notebook, write
+
+# What each assignment's hidden tests measure: threshold name -> expression evaluated after training.
+MEASURES = {
+    "autograd_mlp": {"base": "heldout_accuracy(model)", "improved": "heldout_accuracy(improved_model)",
+                     "vectorized": "heldout_accuracy_vec(mlp_vec)"},
+}
+MARGIN = 3.0  # percentage points below the worst seed
+
+
+def shift_seeds(source, offset):
+    """Add offset to every literal seed in a cell: seed(42) -> seed(42 + offset)."""
+    return re.sub(r"(seed|default_rng)\((\d+)\)", lambda m: f"{m.group(1)}({int(m.group(2)) + offset})", source)
+
+
+def run_seed(args):
+    assignment, seed = args
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # the budgets the autograder uses
+    nb = solution_notebook(read(master_path(assignment)))
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        ns = run_cells(nb, edit=lambda gid, src: shift_seeds(src, 1000 * seed), label=assignment)
+        return seed, {name: float(eval(expr, ns)) for name, expr in MEASURES[assignment].items()}
+
+
+def calibrate(assignment, seeds=30, jobs=2):
+    with ProcessPoolExecutor(jobs) as pool:
+        results = dict(pool.map(run_seed, [(assignment, s) for s in range(seeds)]))
+    report = {}
+    for name in MEASURES[assignment]:
+        accs = [results[s][name] for s in sorted(results)]
+        worst = min(accs)
+        threshold = math.floor(worst - MARGIN)
+        report[name] = {"accs": accs, "min": worst, "mean": statistics.mean(accs), "max": max(accs),
+                        "std": statistics.pstdev(accs), "threshold": float(threshold), "margin": worst - threshold}
+    return report
+
+
+def format_report(assignment, report, seeds):
+    lines = [f"Grading-mode accuracy of the {assignment} reference over {seeds} seeds (percent):", "",
+             "| measure | min | mean | max | std | threshold | margin below the worst seed |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in report.items():
+        lines.append(f"| {name} | {r['min']:.1f} | {r['mean']:.1f} | {r['max']:.1f} | {r['std']:.2f} | "
+                     f"{r['threshold']:.0f} | {r['margin']:.1f} |")
+    return "\n".join(lines)
+
+
+def write_thresholds(assignment, report):
+    """Store the thresholds in the master's setup cell (GRADING_THRESHOLDS = {...})."""
+    path = master_path(assignment)
+    nb = read(path)
+    cell = cell_by_id(nb, "setup")
+    new = "{" + ", ".join(f"'{k}': {v['threshold']:.1f}" for k, v in report.items()) + "}"
+    source, n = re.subn(r"GRADING_THRESHOLDS = \{[^}]*\}", f"GRADING_THRESHOLDS = {new}", cell.source)
+    if n != 1:
+        raise RuntimeError("the setup cell has no GRADING_THRESHOLDS = {...} line")
+    cell.source = source
+    write(nb, path)

@@ -1,0 +1,118 @@
+"""Reading and transforming notebooks: provided-code cells, solutions, hidden tests."""
+
+import re
+
+import nbformat
+
+from . import ROOT
+
+SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END, "BEGIN SOLUTION", "END SOLUTION",
+           "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+# Locked cells whose source is a file of this package: one source of truth for code that several
+# notebooks share. `python -m course sync` copies the file in; a test checks they are equal.
+PROVIDED = {"provided_data": ROOT / "course" / "data.py"}
+
+
+def read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def write(nb, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def cell_by_id(nb, gid):
+    for cell in nb.cells:
+        if grade_id(cell) == gid:
+            return cell
+    raise KeyError(f"no cell with grade_id {gid!r}")
+
+
+def grade_cells(nb):
+    """The autograded test cells: {grade_id: points}."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            out[meta["grade_id"]] = float(meta.get("points", 0))
+    return out
+
+
+def provided_text(gid):
+    return PROVIDED[gid].read_text()
+
+
+def sync_provided(nb):
+    """Copy each provided file into its cell. Returns the grade_ids that changed."""
+    changed = []
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid in PROVIDED and cell.source != provided_text(gid).rstrip("\n"):
+            cell.source = provided_text(gid).rstrip("\n")
+            changed.append(gid)
+    return changed
+
+
+def _drop_regions(source, begin, end, replacement=None):
+    """Remove the lines between begin and end markers (inclusive); keep the inside if replacement is 'keep'."""
+    lines, out, inside, indent = source.split("\n"), [], False, ""
+    for line in lines:
+        if begin in line:
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            if replacement not in (None, "keep"):
+                out.extend(indent + r for r in replacement)
+            continue
+        if end in line:
+            inside = False
+            continue
+        if not inside or replacement == "keep":
+            out.append(line)
+    return "\n".join(out)
+
+
+def solution_notebook(master):
+    """The master as a student who solved everything would hand it in: markers gone, hidden tests gone."""
+    nb = nbformat.from_dict(master)
+    for cell in nb.cells:
+        cell.source = _drop_regions(cell.source, SOLUTION_BEGIN, SOLUTION_END, "keep")
+        cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+        cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
+    return nb
+
+
+def leaks(nb):
+    """Problems that make a notebook unfit to give to students: markers or hidden-test lines."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for marker in MARKERS:
+            if marker in cell.source:
+                problems.append(f"cell {i} ({grade_id(cell)}): contains {marker!r}")
+    return problems
+
+
+def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
+    """Execute the code cells of nb in-process (not graded test cells, not cells in `skip`).
+
+    edit(grade_id, source) -> source may rewrite a cell first. Output goes to the caller's stdout.
+    Returns the namespace. Used by the tests, calibration and benchmarks to reuse a master's code.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # plots render off screen
+    ns = {"__name__": "__course__"} if namespace is None else namespace
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or gid in skip or meta.get("grade"):
+            continue
+        source = edit(gid, cell.source) if edit else cell.source
+        exec(compile(source, f"<{label}:{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+    return ns

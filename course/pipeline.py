@@ -1,0 +1,150 @@
+"""The instructor's pipeline: release, autograde, feedback, grades, publish."""
+
+import csv
+import html
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import EXTRA_CREDIT_PREFIX, ROOT, STUDENT_REPO, assignments, master_path, release_path
+from .notebooks import grade_cells, leaks, read, sync_provided, write
+from .submissions import demo_submissions, write_submission
+
+
+def nbgrader(*args, root=ROOT):
+    """Run an nbgrader command in the course root with this Python's environment."""
+    env = dict(os.environ)
+    # nbgrader shells out to `alembic`, which lives next to this Python in a virtual environment.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], check=False, cwd=root, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def release(root=ROOT, names=None):
+    """Sync provided code into the masters, then regenerate release/<assignment>/ with nbgrader."""
+    root = Path(root)
+    for name in names or assignments():
+        master = read(master_path(name, root))
+        if sync_provided(master):
+            write(master, master_path(name, root))
+        nbgrader("generate_assignment", name, "--force", root=root)
+        out = release_path(name, root)
+        problems = leaks(read(out))
+        if problems:
+            raise RuntimeError(f"{out} leaks instructor material:\n" + "\n".join(problems))
+        for junk in out.parent.rglob("*"):  # nothing but the notebook goes to students
+            if junk != out:
+                shutil.rmtree(junk) if junk.is_dir() else junk.unlink()
+        print(f"released {out.relative_to(root)}")
+
+
+def scores(name, root=ROOT):
+    """Per student: {'student', 'core', 'core_max', 'extra', 'extra_max', 'total', 'tests': {id: (score, max)}}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    root = Path(root)
+    points = grade_cells(read(master_path(name, root)))
+    rows = []
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in sorted(s.id for s in gb.students):
+            try:
+                sub = gb.find_submission(name, student)
+            except MissingEntry:
+                continue
+            tests = {}
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.name in points:
+                        tests[grade.name] = (float(grade.score or 0.0), float(grade.max_score))
+            core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
+            extra = {k: v for k, v in tests.items() if k.startswith(EXTRA_CREDIT_PREFIX)}
+            row = {"student": student, "assignment": name,
+                   "core": sum(s for s, _ in core.values()), "core_max": sum(m for _, m in core.values()),
+                   "extra": sum(s for s, _ in extra.values()), "extra_max": sum(m for _, m in extra.values()),
+                   "tests": tests}
+            row["total"] = row["core"] + row["extra"]
+            rows.append(row)
+    return rows
+
+
+def write_grades(rows, path):
+    fields = ["student", "assignment", "core", "core_max", "extra", "extra_max", "total"]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def print_table(rows):
+    print(f"{'student':<14}{'assignment':<16}{'score':>12}{'extra credit':>16}")
+    for r in rows:
+        print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>6.1f} / {r['core_max']:<4.0f}"
+              f"{r['extra']:>9.1f} / {r['extra_max']:<4.0f}")
+
+
+def autograde(name, root=ROOT, students=None):
+    args = ["autograde", name, "--create", "--force"]
+    for s in students or []:
+        args += ["--student", s]
+    nbgrader(*args, root=root)
+
+
+def feedback(name, root=ROOT):
+    nbgrader("generate_feedback", name, "--force", root=root)
+
+
+def demo(root=ROOT, names=None):
+    """Release, then autograde example submissions built from each master, with feedback and grades."""
+    root = Path(root)
+    names = names or assignments()
+    release(root, names)
+    rows = []
+    for name in names:
+        for student, nb in demo_submissions(name, root).items():
+            write_submission(nb, root, student, name)
+        print(f"autograding {name} ...", flush=True)
+        autograde(name, root)
+        feedback(name, root)
+        rows += scores(name, root)
+    print_table(rows)
+    write_grades(rows, root / "grades.csv")
+    print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
+    return rows
+
+
+def colab_url(github, name):
+    return f"https://colab.research.google.com/github/{github}/blob/main/{name}/{name}.ipynb"
+
+
+def publish(dest, github=STUDENT_REPO, root=ROOT):
+    """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`."""
+    root, dest = Path(root), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    lines = ["# Deep learning from scratch: assignments", "",
+             "Open an assignment in Google Colab, then *File → Save a copy in Drive* to keep your work.",
+             "When you are done: *File → Download → Download .ipynb*, and upload that file to the course page.", ""]
+    for name in assignments():
+        src = release_path(name, root)
+        text = src.read_text().replace(colab_url(STUDENT_REPO, name), colab_url(github, name))
+        target = dest / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        lines.append(f"- [{name}]({colab_url(github, name)}) "
+                     f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                     f"({colab_url(github, name)})")
+    (dest / "README.md").write_text("\n".join(lines) + "\n")
+    print(f"published {len(assignments())} assignment(s) to {dest} (links point to github.com/{github})")
+    return dest
+
+
+def feedback_files(name, root=ROOT):
+    return sorted(Path(root).glob(f"feedback/*/{name}/*.html"))
+
+
+def html_text(path):
+    return html.unescape(Path(path).read_text())

@@ -1,0 +1,60 @@
+"""Shared fixtures: the offline data folder, the masters' code loaded in-process, a scratch course."""
+
+import contextlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course import ROOT, master_path
+from course.notebooks import read, run_cells, solution_notebook
+
+# CI and graders work offline: point the loader at the shared copy unless told otherwise.
+_default_data = ROOT.parent / "shared" / "data"
+if not os.environ.get("COURSE_DATA_DIR") and _default_data.is_dir():
+    os.environ["COURSE_DATA_DIR"] = str(_default_data)
+elif os.environ.get("COURSE_DATA_DIR"):
+    os.environ["COURSE_DATA_DIR"] = str(Path(os.environ["COURSE_DATA_DIR"]).resolve())
+
+# Cells that train models or only demonstrate: skipped when the tests load a master's definitions.
+HEAVY_CELLS = {"train_base", "plot_training_results", "improve", "train_vec_run"}
+
+
+def load_definitions(assignment, skip=HEAVY_CELLS):
+    """Run the reference solution's definition cells (no training, no test cells) in a fresh namespace."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_cells(solution_notebook(read(master_path(assignment))), skip=skip, label=assignment)
+
+
+@pytest.fixture(scope="session")
+def mlp_ns():
+    """The autograd_mlp reference solution, definitions only."""
+    return load_definitions("autograd_mlp")
+
+
+COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]
+
+
+def copy_course(dest):
+    """A scratch copy of the course (masters, releases, tooling) to run nbgrader in."""
+    dest = Path(dest)
+    for name in COURSE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def demo_course(tmp_path_factory):
+    """A scratch course on which the README's main job (`python -m course demo`) has run."""
+    from course import pipeline
+
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        rows = pipeline.demo(root)
+    return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": out.getvalue()}

@@ -1,0 +1,145 @@
+"""Static checks of masters and releases: hygiene, leaks, points, provided code, Colab-readiness."""
+
+import ast
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from course import ROOT, STUDENT_REPO, assignments, master_path, release_path
+from course.notebooks import (
+    HIDDEN_BEGIN,
+    HIDDEN_END,
+    PROVIDED,
+    SOLUTION_BEGIN,
+    SOLUTION_END,
+    grade_cells,
+    grade_id,
+    leaks,
+    provided_text,
+    read,
+)
+from course.pipeline import colab_url
+
+ASSIGNMENTS = assignments()
+# What Colab has preinstalled, besides the standard library.
+COLAB_PACKAGES = {"numpy", "matplotlib", "pandas", "tqdm", "sklearn", "scipy"}
+# Points per part, from the assignment's specification.
+PARTS = {
+    "autograd_mlp": {
+        "Part 2": (["test_add", "test_multiply", "test_power", "test_relu", "test_sigmoid", "test_log_exp"], 15),
+        "Part 3": (["test_initialize_model", "test_forward_structure", "test_forward_values",
+                    "test_forward_gradients"], 30),
+        "Part 4": (["test_cross_entropy_loss", "test_cross_entropy_gradient"], 5),
+        "Part 6": (["test_to_one_hot", "test_get_accuracy", "test_train_step", "test_train_learns",
+                    "test_base_model", "test_improved_model"], 50),
+        "Part 7 (extra credit)": (["ec_test_create_value_vec", "ec_test_vec_ops", "ec_test_vec_model",
+                                   "ec_test_train_vec"], 20),
+    },
+}
+
+
+def regions(nb, begin, end):
+    """Distinctive lines (>= 12 characters) inside begin/end regions and never outside them."""
+    inside, outside = set(), set()
+    for cell in nb.cells:
+        on = False
+        for line in cell.source.split("\n"):
+            s = line.strip()
+            if begin in line:
+                on = True
+            elif end in line:
+                on = False
+            elif len(s) >= 12:
+                (inside if on else outside).add(s)
+    return inside - outside
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_master_is_stored_without_outputs(name):
+    nb = read(master_path(name))
+    dirty = [i for i, c in enumerate(nb.cells) if c.get("outputs") or c.get("execution_count")]
+    assert not dirty, f"cells {dirty} carry outputs; clear them before committing"
+
+
+def test_masters_and_tooling_are_ruff_clean():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "source", "course", "tests", "nbgrader_config.py"],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_provided_code_cells_equal_their_single_source(name):
+    nb = read(master_path(name))
+    found = [grade_id(c) for c in nb.cells if grade_id(c) in PROVIDED]
+    assert found, "each assignment loads its data with the course loader"
+    for cell in nb.cells:
+        if grade_id(cell) in PROVIDED:
+            assert cell.source == provided_text(grade_id(cell)).rstrip("\n"), \
+                f"cell {grade_id(cell)} differs from {PROVIDED[grade_id(cell)].name}: run `python -m course sync`"
+            assert cell.metadata["nbgrader"]["locked"], "provided code is read-only for students"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_has_no_markers_solutions_or_hidden_tests(name):
+    master, release = read(master_path(name)), read(release_path(name))
+    assert not leaks(release)
+    code = {line.strip() for c in release.cells if c.cell_type == "code" for line in c.source.split("\n")}
+    for label, lines in [("solution", regions(master, SOLUTION_BEGIN, SOLUTION_END)),
+                         ("hidden test", regions(master, HIDDEN_BEGIN, HIDDEN_END))]:
+        assert len(lines) > 10
+        leaked = sorted(lines & code)
+        assert not leaked, f"the release contains {label} lines: {leaked[:3]}"
+    assert not any(c.get("outputs") for c in release.cells)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_points_per_part_match_the_specification(name):
+    points = grade_cells(read(master_path(name)))
+    listed = set()
+    for part, (ids, total) in PARTS[name].items():
+        assert sum(points[i] for i in ids) == total, f"{part} should be worth {total}"
+        listed.update(ids)
+    assert listed == set(points), f"grade cells not assigned to a part: {set(points) - listed}"
+    assert sum(v for k, v in points.items() if not k.startswith("ec_")) == 100
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_grade_ids_are_unique_and_tests_are_locked(name):
+    nb = read(master_path(name))
+    ids = [grade_id(c) for c in nb.cells if grade_id(c)]
+    assert len(ids) == len(set(ids))
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            assert meta["locked"] and not meta["solution"]
+            doc = ast.get_docstring(ast.parse(cell.source))
+            assert doc, f"test cell {meta['grade_id']} should start with a docstring saying what it checks"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_runs_in_stock_colab(name):
+    """Only Colab's preinstalled packages and the standard library; no nbgrader, no local files."""
+    nb = read(release_path(name))
+    stdlib = set(sys.stdlib_module_names)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not cell.source.lstrip().startswith(("!", "%")), "no shell or magic commands: Colab needs none"
+        for node in ast.walk(ast.parse(cell.source)):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            for mod in mods:
+                top = mod.split(".")[0]
+                assert top in stdlib or top in COLAB_PACKAGES, f"{name} imports {mod}, which Colab lacks"
+        assert "import nbgrader" not in cell.source
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_links_to_its_colab_copy(name):
+    text = release_path(name).read_text()
+    assert colab_url(STUDENT_REPO, name) in text
+    json.loads(text)
+    assert re.search(r"colab-badge\.svg", text)

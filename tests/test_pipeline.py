@@ -1,0 +1,110 @@
+"""End to end: release, autograde the demo submissions, feedback, grades (one run shared by these tests)."""
+
+import csv
+import json
+
+import pytest
+
+from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, read
+from course.submissions import BUGS, DEMO_BUGS
+
+ASSIGNMENTS = assignments()
+
+
+def hidden_lines(nb):
+    """Distinctive lines that occur only inside hidden-test regions of the master."""
+    inside, outside = set(), set()
+    for cell in nb.cells:
+        hidden = False
+        for line in cell.source.split("\n"):
+            s = line.strip()
+            if HIDDEN_BEGIN in line:
+                hidden = True
+            elif HIDDEN_END in line:
+                hidden = False
+            elif len(s) >= 20:
+                (inside if hidden else outside).add(s)
+    return inside - outside
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_submission_gets_full_marks(demo_course, name):
+    row = demo_course["rows"][(name, "reference")]
+    lost = {k: v for k, v in row["tests"].items() if v[0] < v[1]}
+    assert not lost, f"the reference solution lost points: {lost}"
+    assert row["core"] == row["core_max"] == 100
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_blank_release_earns_no_more_than_done_for_you_points(demo_course, name):
+    # Every graded point of these assignments needs student code: done-for-you parts are worth 0.
+    row = demo_course["rows"][(name, "blank")]
+    assert row["total"] == 0, f"the blank release earned points: {row['tests']}"
+
+
+def test_buggy_submission_loses_points_in_the_questions_with_bugs(demo_course):
+    row = demo_course["rows"][("autograd_mlp", "buggy")]
+    failed = {k for k, (score, top) in row["tests"].items() if score < top}
+    for expected in ["test_multiply", "test_forward_values", "test_train_step"]:
+        assert expected in failed, f"{expected} should fail for bugs {DEMO_BUGS}"
+    assert not any(k.startswith(("test_add", EXTRA_CREDIT_PREFIX)) for k in failed), \
+        f"untouched questions lost points: {failed}"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_feedback_shows_results_but_no_hidden_test_source(demo_course, name):
+    files = pipeline.feedback_files(name, demo_course["root"])
+    assert len(files) == len([k for k in demo_course["rows"] if k[0] == name])
+    secret = hidden_lines(read(master_path(name)))
+    assert len(secret) > 20
+    for path in files:
+        text = pipeline.html_text(path)
+        leaked = [line for line in secret if line in text]
+        assert not leaked, f"{path.name} shows hidden test source: {leaked[:3]}"
+        assert "BEGIN HIDDEN TESTS" not in text
+    buggy = pipeline.html_text(demo_course["root"] / "feedback" / "buggy" / name / f"{name}.html")
+    assert "use += instead of =" in buggy or name != "autograd_mlp", "feedback should carry the test's message"
+
+
+def test_grades_csv_has_one_row_per_submission(demo_course):
+    with open(demo_course["root"] / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["assignment"], r["student"]) for r in rows} == set(demo_course["rows"])
+    ref = next(r for r in rows if r["student"] == "reference")
+    assert float(ref["core"]) == 100 and float(ref["core_max"]) == 100
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_committed_release_equals_a_fresh_generation(demo_course, name):
+    fresh = json.loads(release_path(name, demo_course["root"]).read_text())
+    committed = json.loads(release_path(name).read_text())
+    assert fresh == committed, "release/ is stale: run `python -m course release` and commit the result"
+
+
+def test_release_folder_holds_only_the_notebooks():
+    files = sorted(p.relative_to(ROOT / "release") for p in (ROOT / "release").rglob("*") if p.is_file())
+    assert [str(f) for f in files] == [f"{n}/{n}.ipynb" for n in ASSIGNMENTS]
+
+
+def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
+    dest = pipeline.publish(tmp_path / "student", github="someone/course-student")
+    files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert files == ["README.md"] + [f"{n}/{n}.ipynb" for n in ASSIGNMENTS]
+    readme = (dest / "README.md").read_text()
+    for name in ASSIGNMENTS:
+        url = pipeline.colab_url("someone/course-student", name)
+        assert url in readme
+        assert url in (dest / name / f"{name}.ipynb").read_text(), "the notebook's badge should point to the new repo"
+        assert "BEGIN SOLUTION" not in (dest / name / f"{name}.ipynb").read_text()
+
+
+def test_every_demo_bug_is_planted(demo_course):
+    for name in DEMO_BUGS:
+        assert BUGS[name][0] in ASSIGNMENTS
+
+
+def test_grade_points_match_the_master(demo_course):
+    for name in ASSIGNMENTS:
+        row = demo_course["rows"][(name, "reference")]
+        assert {k: v[1] for k, v in row["tests"].items()} == grade_cells(read(master_path(name)))
