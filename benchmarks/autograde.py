@@ -34,7 +34,7 @@ def part_times(nb):
     parts, current = {}, "setup"
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            m = re.match(r"^##\s+(Part [^:\n]*|6\.\d|Setup)", cell.source)
+            m = re.search(r"^##\s+(Part \d+[^:\n]*|Setup)", cell.source, re.MULTILINE)
             if m:
                 current = m.group(1).strip()
             continue

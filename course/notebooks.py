@@ -46,6 +46,16 @@ def grade_cells(nb):
     return out
 
 
+def manual_cells(nb):
+    """Written answers graded by hand: {grade_id: points}."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "markdown":
+            out[meta["grade_id"]] = float(meta.get("points", 0))
+    return out
+
+
 def provided_text(gid):
     return PROVIDED[gid].read_text()
 
@@ -78,12 +88,13 @@ def _drop_regions(source, begin, end, replacement=None):
     return "\n".join(out)
 
 
-def solution_notebook(master):
-    """The master as a student who solved everything would hand it in: markers gone, hidden tests gone."""
+def solution_notebook(master, keep_hidden_tests=False):
+    """The master as a student who solved everything would hand it in: markers gone, hidden tests gone
+    (or kept, unmarked, to grade it in-process)."""
     nb = nbformat.from_dict(master)
     for cell in nb.cells:
         cell.source = _drop_regions(cell.source, SOLUTION_BEGIN, SOLUTION_END, "keep")
-        cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+        cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END, "keep" if keep_hidden_tests else None)
         cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
     return nb
 
@@ -116,3 +127,37 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
         source = edit(gid, cell.source) if edit else cell.source
         exec(compile(source, f"<{label}:{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
     return ns
+
+
+def grade_in_process(nb, skip=(), namespace=None):
+    """Run every code cell of nb in order, as the autograder would, but in this process.
+
+    Test cells that raise lose their points; other cells that raise are recorded and skipped.
+    Returns (failed test cell ids, {crashed cell id: error}). Much faster than nbgrader when the
+    heavy training cells (and the tests that need them) are listed in `skip`.
+    """
+    import contextlib
+    import io
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ns = {"__name__": "__course__"} if namespace is None else namespace
+    failed, crashed = [], {}
+    for i, cell in enumerate(nb.cells):
+        gid = grade_id(cell) or f"cell-{i}"
+        if cell.cell_type != "code" or gid in skip:
+            continue
+        is_test = cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(cell.source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+        except Exception as exc:  # noqa: BLE001 (a student's error of any kind)
+            if is_test:
+                failed.append(gid)
+            else:
+                crashed[gid] = f"{type(exc).__name__}: {exc}"
+    return failed, crashed

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import EXTRA_CREDIT_PREFIX, ROOT, STUDENT_REPO, assignments, master_path, release_path
-from .notebooks import grade_cells, leaks, read, sync_provided, write
+from .notebooks import grade_cells, leaks, manual_cells, read, sync_provided, write
 from .submissions import demo_submissions, write_submission
 
 
@@ -44,11 +44,13 @@ def release(root=ROOT, names=None):
 
 
 def scores(name, root=ROOT):
-    """Per student: {'student', 'core', 'core_max', 'extra', 'extra_max', 'total', 'tests': {id: (score, max)}}."""
+    """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
+    (0 until a grader scores the written answers in the formgrader), 'total', and 'tests': {id: (score, max)}."""
     from nbgrader.api import Gradebook, MissingEntry
 
     root = Path(root)
-    points = grade_cells(read(master_path(name, root)))
+    master = read(master_path(name, root))
+    points, manual_points = grade_cells(master), manual_cells(master)
     rows = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in sorted(s.id for s in gb.students):
@@ -56,24 +58,27 @@ def scores(name, root=ROOT):
                 sub = gb.find_submission(name, student)
             except MissingEntry:
                 continue
-            tests = {}
+            tests, manual = {}, {}
             for nb in sub.notebooks:
                 for grade in nb.grades:
                     if grade.name in points:
                         tests[grade.name] = (float(grade.score or 0.0), float(grade.max_score))
+                    elif grade.name in manual_points:
+                        manual[grade.name] = (float(grade.score or 0.0), float(grade.max_score))
             core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
             extra = {k: v for k, v in tests.items() if k.startswith(EXTRA_CREDIT_PREFIX)}
             row = {"student": student, "assignment": name,
                    "core": sum(s for s, _ in core.values()), "core_max": sum(m for _, m in core.values()),
                    "extra": sum(s for s, _ in extra.values()), "extra_max": sum(m for _, m in extra.values()),
+                   "manual": sum(s for s, _ in manual.values()), "manual_max": sum(manual_points.values()),
                    "tests": tests}
-            row["total"] = row["core"] + row["extra"]
+            row["total"] = row["core"] + row["manual"] + row["extra"]
             rows.append(row)
     return rows
 
 
 def write_grades(rows, path):
-    fields = ["student", "assignment", "core", "core_max", "extra", "extra_max", "total"]
+    fields = ["student", "assignment", "core", "core_max", "manual", "manual_max", "extra", "extra_max", "total"]
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
@@ -81,10 +86,10 @@ def write_grades(rows, path):
 
 
 def print_table(rows):
-    print(f"{'student':<14}{'assignment':<16}{'score':>12}{'extra credit':>16}")
+    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}")
     for r in rows:
-        print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>6.1f} / {r['core_max']:<4.0f}"
-              f"{r['extra']:>9.1f} / {r['extra_max']:<4.0f}")
+        print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>7.1f} / {r['core_max']:<4.0f}"
+              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}")
 
 
 def autograde(name, root=ROOT, students=None):
