@@ -23,6 +23,7 @@ from .notebooks import cell_by_id, read, run_cells, solution_notebook, write
 MEASURES = {
     "autograd_mlp": {"base": "heldout_accuracy(model)", "improved": "heldout_accuracy(improved_model)",
                      "vectorized": "heldout_accuracy_vec(mlp_vec)"},
+    "model_fitting": {"mnist": "heldout_accuracy(mnist_model)"},
 }
 MARGIN = 3.0  # percentage points below the worst seed
 

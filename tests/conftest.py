@@ -19,7 +19,8 @@ elif os.environ.get("COURSE_DATA_DIR"):
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ["COURSE_DATA_DIR"]).resolve())
 
 # Cells that train models or only demonstrate: skipped when the tests load a master's definitions.
-HEAVY_CELLS = {"train_base", "plot_training_results", "improve", "train_vec_run"}
+HEAVY_CELLS = {"train_base", "plot_training_results", "improve", "train_vec_run",
+               "train_mnist", "grid", "grid_plots", "curves", "load_cifar", "train_cifar"}
 
 
 def load_definitions(assignment, skip=HEAVY_CELLS):
@@ -32,6 +33,12 @@ def load_definitions(assignment, skip=HEAVY_CELLS):
 def mlp_ns():
     """The autograd_mlp reference solution, definitions only."""
     return load_definitions("autograd_mlp")
+
+
+@pytest.fixture(scope="session")
+def mf_ns():
+    """The model_fitting reference solution, definitions only."""
+    return load_definitions("model_fitting")
 
 
 COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]

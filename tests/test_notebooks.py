@@ -18,6 +18,7 @@ from course.notebooks import (
     grade_cells,
     grade_id,
     leaks,
+    manual_cells,
     provided_text,
     read,
 )
@@ -37,6 +38,17 @@ PARTS = {
                     "test_base_model", "test_improved_model"], 50),
         "Part 7 (extra credit)": (["ec_test_create_value_vec", "ec_test_vec_ops", "ec_test_vec_model",
                                    "ec_test_train_vec"], 20),
+    },
+    "model_fitting": {
+        "Part 1": (["test_one_hot", "test_stable_softmax", "test_accuracy"], 6),
+        "Part 2": (["test_activations", "test_activation_derivatives", "test_d_softmax"], 18),
+        "Part 3": (["test_cross_entropy", "test_regression_losses"], 12),
+        "Part 4": (["test_dense_init", "test_dense_forward", "test_dense_backward"], 18),
+        "Part 5": (["test_model_gradients", "test_update"], 14),
+        "Part 6": (["test_train_model"], 8),
+        "Part 7": (["test_mnist_accuracy"], 10),
+        "Part 8 (written, graded by hand)": (["answer_optimizer", "answer_losses"], 7),
+        "Part 9": (["test_standardize", "answer_cifar"], 7),
     },
 }
 
@@ -97,7 +109,8 @@ def test_release_has_no_markers_solutions_or_hidden_tests(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_points_per_part_match_the_specification(name):
-    points = grade_cells(read(master_path(name)))
+    nb = read(master_path(name))
+    points = {**grade_cells(nb), **manual_cells(nb)}  # autograded and hand-graded points count alike
     listed = set()
     for part, (ids, total) in PARTS[name].items():
         assert sum(points[i] for i in ids) == total, f"{part} should be worth {total}"
