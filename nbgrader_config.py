@@ -4,6 +4,11 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Grading kernels inherit this environment. One BLAS thread each: the matrices are small, and when
+# several kernels (or other jobs) share the cores, extra threads only fight over them.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, HERE)
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
