@@ -36,24 +36,39 @@ def cell_by_id(nb, gid):
     raise KeyError(f"no cell with grade_id {gid!r}")
 
 
-def grade_cells(nb):
-    """The autograded test cells: {grade_id: points}."""
+def _graded(nb, cell_type):
     out = {}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
+        if meta.get("grade") and cell.cell_type == cell_type:
             out[meta["grade_id"]] = float(meta.get("points", 0))
     return out
+
+
+def grade_cells(nb):
+    """The autograded test cells: {grade_id: points}."""
+    return _graded(nb, "code")
 
 
 def manual_cells(nb):
     """Written answers graded by hand: {grade_id: points}."""
-    out = {}
+    return _graded(nb, "markdown")
+
+
+def marked_lines(nb, begin, end, min_length=12):
+    """Distinctive lines (stripped, at least min_length long) found only between begin and end markers."""
+    inside, outside = set(), set()
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "markdown":
-            out[meta["grade_id"]] = float(meta.get("points", 0))
-    return out
+        on = False
+        for line in cell.source.split("\n"):
+            s = line.strip()
+            if begin in line:
+                on = True
+            elif end in line:
+                on = False
+            elif len(s) >= min_length:
+                (inside if on else outside).add(s)
+    return inside - outside
 
 
 def provided_text(gid):

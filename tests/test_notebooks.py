@@ -19,6 +19,7 @@ from course.notebooks import (
     grade_id,
     leaks,
     manual_cells,
+    marked_lines,
     provided_text,
     read,
 )
@@ -53,22 +54,6 @@ PARTS = {
 }
 
 
-def regions(nb, begin, end):
-    """Distinctive lines (>= 12 characters) inside begin/end regions and never outside them."""
-    inside, outside = set(), set()
-    for cell in nb.cells:
-        on = False
-        for line in cell.source.split("\n"):
-            s = line.strip()
-            if begin in line:
-                on = True
-            elif end in line:
-                on = False
-            elif len(s) >= 12:
-                (inside if on else outside).add(s)
-    return inside - outside
-
-
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_master_is_stored_without_outputs(name):
     nb = read(master_path(name))
@@ -99,8 +84,8 @@ def test_release_has_no_markers_solutions_or_hidden_tests(name):
     master, release = read(master_path(name)), read(release_path(name))
     assert not leaks(release)
     code = {line.strip() for c in release.cells if c.cell_type == "code" for line in c.source.split("\n")}
-    for label, lines in [("solution", regions(master, SOLUTION_BEGIN, SOLUTION_END)),
-                         ("hidden test", regions(master, HIDDEN_BEGIN, HIDDEN_END))]:
+    for label, lines in [("solution", marked_lines(master, SOLUTION_BEGIN, SOLUTION_END)),
+                         ("hidden test", marked_lines(master, HIDDEN_BEGIN, HIDDEN_END))]:
         assert len(lines) > 10
         leaked = sorted(lines & code)
         assert not leaked, f"the release contains {label} lines: {leaked[:3]}"

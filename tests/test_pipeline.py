@@ -6,26 +6,10 @@ import json
 import pytest
 
 from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
-from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, read
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, marked_lines, read
 from course.submissions import BUGS, DEMO_BUGS
 
 ASSIGNMENTS = assignments()
-
-
-def hidden_lines(nb):
-    """Distinctive lines that occur only inside hidden-test regions of the master."""
-    inside, outside = set(), set()
-    for cell in nb.cells:
-        hidden = False
-        for line in cell.source.split("\n"):
-            s = line.strip()
-            if HIDDEN_BEGIN in line:
-                hidden = True
-            elif HIDDEN_END in line:
-                hidden = False
-            elif len(s) >= 20:
-                (inside if hidden else outside).add(s)
-    return inside - outside
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -58,7 +42,7 @@ def test_buggy_submission_loses_points_in_the_questions_with_bugs(demo_course):
 def test_feedback_shows_results_but_no_hidden_test_source(demo_course, name):
     files = pipeline.feedback_files(name, demo_course["root"])
     assert len(files) == len([k for k in demo_course["rows"] if k[0] == name])
-    secret = hidden_lines(read(master_path(name)))
+    secret = marked_lines(read(master_path(name)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     assert len(secret) > 20
     for path in files:
         text = pipeline.html_text(path)
