@@ -6,7 +6,7 @@ import json
 import pytest
 
 from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
-from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, marked_lines, read
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
 from course.submissions import BUGS, DEMO_BUGS
 
 ASSIGNMENTS = assignments()
@@ -17,8 +17,7 @@ def test_reference_submission_gets_full_marks(demo_course, name):
     row = demo_course["rows"][(name, "reference")]
     lost = {k: v for k, v in row["tests"].items() if v[0] < v[1]}
     assert not lost, f"the reference solution lost points: {lost}"
-    written = sum(float(c.metadata["nbgrader"].get("points", 0)) for c in read(master_path(name)).cells
-                  if c.cell_type == "markdown" and c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    written = sum(manual_cells(read(master_path(name))).values())
     assert row["core"] == row["core_max"] == 100 - written, "autograded points; written answers are graded by hand"
 
 
