@@ -1,4 +1,4 @@
-"""Command line: python -m course {sync,release,demo,autograde,calibrate,publish}."""
+"""Command line: python -m course {sync,release,demo,autograde,calibrate,publish,catalog}."""
 
 import argparse
 import sys
@@ -25,6 +25,8 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
+    p = sub.add_parser("catalog", help="print (or --write) docs/catalog.md from the submission catalog in tests/")
+    p.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
     names = getattr(args, "assignment", None) or assignments()
@@ -57,6 +59,14 @@ def main(argv=None):
                 print(f"thresholds written to {master_path(name)}; run `python -m course release`")
     elif args.command == "publish":
         pipeline.publish(args.dest, args.github, ROOT)
+    elif args.command == "catalog":
+        from .submissions import CATALOG_DOC, catalog_markdown
+        text = catalog_markdown(assignments())
+        if args.write:
+            CATALOG_DOC.write_text(text)
+            print(f"wrote {CATALOG_DOC}")
+        else:
+            print(text, end="")
     return 0
 
 

@@ -1,53 +1,42 @@
 """Example submissions built from a master at run time: the reference, the blank release, and
 versions with realistic bugs. They exercise the grader end to end without storing any student work."""
 
+import functools
+import importlib.util
+
 import nbformat
 
-from . import master_path, release_path
+from . import ROOT, master_path, release_path
 from .notebooks import cell_by_id, read, solution_notebook
 
-# name -> (assignment, [(grade_id of the cell, text in the reference solution, buggy text)], what it is,
-#          the test cells that must lose points).
-# Each replacement must match exactly once, so a change to the master cannot silently disarm a bug.
-BUGS = {
-    "multiply_overwrites_grad": ("autograd_mlp", [
-        ("multiply", "a['grad'] += b['data'] * out['grad']", "a['grad'] = b['data'] * out['grad']"),
-    ], "multiply's backward uses = instead of +=", ["test_multiply"]),
-    "relu_passes_everything": ("autograd_mlp", [
-        ("relu", "if a['data'] > 0:\n            a['grad'] += out['grad']", "a['grad'] += out['grad']"),
-    ], "relu's backward lets gradient through for negative inputs", ["test_relu"]),
-    "forward_drops_bias": ("autograd_mlp", [
-        ("forward", "act = neuron['b']", "act = create_value(0.0)"),
-    ], "forward starts each neuron from 0 instead of its bias", ["test_forward_values", "test_forward_gradients"]),
-    "train_never_zeroes_grads": ("autograd_mlp", [
-        ("train", "for p in params:\n                p['grad'] = 0.0\n", ""),
-    ], "the training loop never resets gradients", ["test_train_step"]),
-    "matmul_vec_transposed": ("autograd_mlp", [
-        ("vec_ops", "b['grad'] += a['data'].T @ out['grad']", "b['grad'] += out['grad'].T @ a['data']"),
-    ], "matmul_vec's gradient for b is transposed", ["ec_test_vec_ops"]),
-    "softmax_jacobian_twice": ("model_fitting", [
-        ("compute_gradients", "model.backward(d_loss(preds, Y), wrt_logits=fused)", "model.backward(d_loss(preds, Y))"),
-    ], "the softmax Jacobian is applied on top of d_cross_entropy, which is already dL/dz", ["test_model_gradients"]),
-    "lr_applied_twice": ("model_fitting", [
-        ("simple_model", "layer.W += layer.vW\n            layer.b += layer.vb",
-         "layer.W += lr * layer.vW\n            layer.b += lr * layer.vb"),
-    ], "the update multiplies by the learning rate twice", ["test_update"]),
-    "l2_gradient_not_averaged": ("model_fitting", [
-        ("regression_losses", "return (pred - target) / pred.shape[0]", "return pred - target"),
-    ], "d_l2 forgets the 1/N of the batch mean", ["test_regression_losses", "test_model_gradients"]),
-    "relu_derivative_everywhere": ("model_fitting", [
-        ("activations", "return (out > 0).astype(out.dtype)", "return (out >= 0).astype(out.dtype)"),
-    ], "d_relu tests out >= 0, which holds for every relu output",
-        ["test_activation_derivatives", "test_dense_backward", "test_model_gradients"]),
-    "decay_on_biases": ("model_fitting", [
-        ("simple_model", "layer.vb = momentum * layer.vb - lr * layer.db",
-         "layer.vb = momentum * layer.vb - lr * (layer.db + decay * layer.b)"),
-    ], "weight decay is applied to the biases too", ["test_update"]),
-}
+CATALOG_DIR = ROOT / "tests" / "catalog"
 
-# The "realistic bugs" student of the demo.
-DEMO_BUGS = ["multiply_overwrites_grad", "forward_drops_bias", "train_never_zeroes_grads",
-             "softmax_jacobian_twice", "lr_applied_twice"]
+
+@functools.cache
+def catalog(assignment):
+    """tests/catalog/<assignment>.py: BUGS, VARIANTS (name -> {what, edits, ...}), SKIP and DEMO."""
+    path = CATALOG_DIR / f"{assignment}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no submission catalog for {assignment!r}: expected {path}")
+    spec = importlib.util.spec_from_file_location(f"catalog_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def apply_edits(nb, edits, label):
+    """Rewrite cells of nb in place: (grade_id, old, new) replaces old (found exactly once), or the whole
+    cell when old is None."""
+    for gid, old, new in edits:
+        cell = cell_by_id(nb, gid)
+        if old is None:
+            cell.source = new.strip("\n")
+            continue
+        count = cell.source.count(old)
+        if count != 1:
+            raise ValueError(f"{label}: expected the text once in cell {gid!r}, found it {count} times")
+        cell.source = cell.source.replace(old, new)
+    return nb
 
 
 def reference(assignment, root=None, keep_hidden_tests=False):
@@ -62,25 +51,23 @@ def blank(assignment, root=None):
 
 
 def with_bugs(assignment, names, root=None, keep_hidden_tests=False):
-    """The reference with the named bugs planted."""
+    """The reference with the named bugs of the catalog planted."""
     nb = reference(assignment, root, keep_hidden_tests)
     for name in names:
-        owner, edits = BUGS[name][:2]
-        if owner != assignment:
-            raise ValueError(f"bug {name!r} belongs to {owner}, not {assignment}")
-        for gid, old, new in edits:
-            cell = cell_by_id(nb, gid)
-            count = cell.source.count(old)
-            if count != 1:
-                raise ValueError(f"bug {name!r}: expected the text once in cell {gid!r}, found it {count} times")
-            cell.source = cell.source.replace(old, new)
+        apply_edits(nb, catalog(assignment).BUGS[name]["edits"], f"bug {name!r}")
     return nb
 
 
+def variant(assignment, name, root=None, keep_hidden_tests=False):
+    """The reference rewritten as one of the catalog's correct variants."""
+    return apply_edits(reference(assignment, root, keep_hidden_tests), catalog(assignment).VARIANTS[name]["edits"],
+                       f"variant {name!r}")
+
+
 def demo_submissions(assignment, root=None):
-    """{student id: notebook} for the demo: reference, blank and (where bugs exist) buggy."""
+    """{student id: notebook} for the demo: reference, blank and (where the catalog names some) buggy."""
     subs = {"reference": reference(assignment, root), "blank": blank(assignment, root)}
-    bugs = [b for b in DEMO_BUGS if BUGS[b][0] == assignment]
+    bugs = catalog(assignment).DEMO
     if bugs:
         subs["buggy"] = with_bugs(assignment, bugs, root)
     return subs
@@ -91,3 +78,28 @@ def write_submission(nb, root, student, assignment):
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
+
+
+CATALOG_DOC = ROOT / "docs" / "catalog.md"
+
+
+def catalog_markdown(names):
+    """docs/catalog.md: every catalog entry, what it does, and the tests that catch it."""
+    lines = ["# Submission catalog", "",
+             "Generated from `tests/catalog/<assignment>.py` by `python -m course catalog --write`; do not edit.",
+             "`tests/test_catalog.py` grades every entry (hidden tests included) and checks the outcome below:",
+             "a bug must lose points in the questions listed as catching it (and may lose them only there and in",
+             "the listed questions that call the same code); a correct variant must keep full marks.", ""]
+    for name in names:
+        cat = catalog(name)
+        lines += [f"## {name}", "", f"### Bugs ({len(cat.BUGS)})", "",
+                  "| entry | what the student got wrong | caught by | may also fail (calls that code) |",
+                  "|---|---|---|---|"]
+        for bug, entry in sorted(cat.BUGS.items()):
+            also = ", ".join(f"`{t}`" for t in entry.get("also", [])) or "-"
+            lines.append(f"| `{bug}` | {entry['what']} | {', '.join(f'`{t}`' for t in entry['fails'])} | {also} |")
+        lines += ["", f"### Correct variants ({len(cat.VARIANTS)}): full marks", "", "| entry | how it differs |",
+                  "|---|---|"]
+        lines += [f"| `{v}` | {entry['what']} |" for v, entry in sorted(cat.VARIANTS.items())]
+        lines.append("")
+    return "\n".join(lines)

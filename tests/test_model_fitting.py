@@ -11,7 +11,6 @@ import pytest
 
 from course import ROOT, master_path, release_path
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, cell_by_id, grade_id, read
-from course.submissions import BUGS
 from tests.test_data import write_fake_cifar10
 
 NAME = "model_fitting"
@@ -35,24 +34,6 @@ def cell_source(gid, nb=None):
 
 def run_cell(ns, gid, nb=None):
     quiet_call(exec, compile(cell_source(gid, nb), f"<{NAME}:{gid}>", "exec"), ns)
-
-
-def grade_here(nb, skip=TRAINING):
-    """Run nb's code cells in order in this process, hidden tests included; return the test cells that fail."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ns, failed = {"__name__": "__course__"}, []
-    for cell in nb.cells:
-        gid = grade_id(cell)
-        if cell.cell_type != "code" or gid in skip:
-            continue
-        try:
-            run_cell(ns, gid, nb) if gid else quiet_call(exec, cell.source, ns)
-        except Exception:  # noqa: BLE001 -- a student's error of any kind
-            if cell.metadata.get("nbgrader", {}).get("grade"):
-                failed.append(gid)
-    return failed
 
 
 def small_model(ns, hidden="tanh", output="softmax", dtype=np.float64, seed=0):
@@ -341,23 +322,7 @@ def test_train_model_signature_is_the_seed_api(mf_ns):
                                                                           "init"]
 
 
-# ---- grading: the hidden tests catch realistic bugs; the blank release earns nothing ----
-
-@pytest.mark.parametrize("bug", sorted(b for b in BUGS if BUGS[b][0] == NAME))
-def test_each_bug_fails_its_questions_and_only_those(bug):
-    _, edits, what, expected = BUGS[bug]
-    nb = read(master_path(NAME))
-    for gid, old, new in edits:
-        cell = cell_by_id(nb, gid)
-        assert cell.source.count(old) == 1, f"{bug}: the text to break is not in cell {gid}"
-        cell.source = cell.source.replace(old, new)
-    failed = grade_here(nb)
-    assert set(failed) == set(expected), f"{what}: expected {expected} to fail, failed {failed}"
-
-
-def test_reference_passes_every_test_in_process():
-    assert grade_here(read(master_path(NAME))) == []
-
+# ---- grading: the blank release earns nothing (the bug catalog is tests/test_catalog.py) ----
 
 def test_blank_release_fails_every_test():
     if not release_path(NAME).is_file():

@@ -7,7 +7,7 @@ import pytest
 
 from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
-from course.submissions import BUGS, DEMO_BUGS
+from course.submissions import catalog
 
 ASSIGNMENTS = assignments()
 
@@ -32,7 +32,7 @@ def test_buggy_submission_loses_points_in_the_questions_with_bugs(demo_course):
     row = demo_course["rows"][("autograd_mlp", "buggy")]
     failed = {k for k, (score, top) in row["tests"].items() if score < top}
     for expected in ["test_multiply", "test_forward_values", "test_train_step"]:
-        assert expected in failed, f"{expected} should fail for bugs {DEMO_BUGS}"
+        assert expected in failed, f"{expected} should fail for bugs {catalog('autograd_mlp').DEMO}"
     assert not any(k.startswith(("test_add", EXTRA_CREDIT_PREFIX)) for k in failed), \
         f"untouched questions lost points: {failed}"
 
@@ -85,9 +85,9 @@ def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
         assert "BEGIN SOLUTION" not in (dest / name / f"{name}.ipynb").read_text()
 
 
-def test_every_demo_bug_is_planted(demo_course):
-    for name in DEMO_BUGS:
-        assert BUGS[name][0] in ASSIGNMENTS
+def test_every_assignment_has_a_buggy_demo_student(demo_course):
+    for name in ASSIGNMENTS:
+        assert catalog(name).DEMO and (name, "buggy") in demo_course["rows"]
 
 
 def test_grade_points_match_the_master(demo_course):

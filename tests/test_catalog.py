@@ -1,0 +1,54 @@
+"""The submission catalog (tests/catalog/<assignment>.py): every bug loses points in its own question,
+every correct variant keeps full marks, and docs/catalog.md lists them as they are.
+
+Graded in-process with the hidden tests in place (seconds per notebook); the cells that train on the full
+data sets, and the accuracy tests that need them, are skipped here (the catalog's SKIP): the end-to-end
+pipeline test grades those with nbgrader.
+"""
+
+import pytest
+
+from course import assignments
+from course.notebooks import grade_in_process
+from course.submissions import CATALOG_DOC, catalog, catalog_markdown, reference, variant, with_bugs
+
+ASSIGNMENTS = assignments()
+BUGS = [(a, b) for a in ASSIGNMENTS for b in sorted(catalog(a).BUGS)]
+VARIANTS = [(a, v) for a in ASSIGNMENTS for v in sorted(catalog(a).VARIANTS)]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_passes_every_test_in_process(name):
+    failed, crashed = grade_in_process(reference(name, keep_hidden_tests=True), catalog(name).SKIP)
+    assert not failed and not crashed, (failed, crashed)
+
+
+@pytest.mark.parametrize(("name", "bug"), BUGS)
+def test_bug_loses_points_in_its_own_question(name, bug):
+    entry = catalog(name).BUGS[bug]
+    failed, _ = grade_in_process(with_bugs(name, [bug], keep_hidden_tests=True), catalog(name).SKIP)
+    assert set(entry["fails"]) <= set(failed), f"{entry['what']}: expected {entry['fails']} to fail, failed: {failed}"
+    unrelated = set(failed) - set(entry["fails"]) - set(entry.get("also", []))
+    assert not unrelated, f"{entry['what']}: unrelated questions lost points too: {sorted(unrelated)}"
+
+
+@pytest.mark.parametrize(("name", "var"), VARIANTS)
+def test_correct_variant_keeps_full_marks(name, var):
+    entry = catalog(name).VARIANTS[var]
+    failed, crashed = grade_in_process(variant(name, var, keep_hidden_tests=True), catalog(name).SKIP)
+    assert not failed and not crashed, f"{entry['what']}: lost points in {failed}; cells crashed: {crashed}"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_catalog_entries_are_well_formed(name):
+    cat = catalog(name)
+    for label, entry in [*cat.BUGS.items(), *cat.VARIANTS.items()]:
+        assert entry["what"] and entry["edits"], label
+    for bug, entry in cat.BUGS.items():
+        assert entry["fails"], f"{bug}: name the question that must catch it"
+    assert set(cat.DEMO) <= set(cat.BUGS)
+
+
+def test_catalog_doc_is_up_to_date():
+    assert CATALOG_DOC.read_text() == catalog_markdown(ASSIGNMENTS), \
+        "docs/catalog.md is stale: run `python -m course catalog --write`"
