@@ -1,4 +1,6 @@
-"""nbgrader settings of this course. nbgrader reads this file when it runs from the repository root."""
+"""nbgrader settings of this course. nbgrader reads this file when it runs from the repository root, so
+`nbgrader autograde` and `python -m course autograde` grade the same way. docs/grading_security.md
+explains the protections wired in here."""
 
 import os
 import sys
@@ -11,10 +13,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, HERE)
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+import nbgrader.preprocessors as nbp
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
+from course.checks import CheckSubmission
 from course.feedback import ScrubFeedback
+from course.guard import GuardedExecute
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -28,5 +32,21 @@ c.Execute.timeout = 180
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+# Autograde, step 1 (sanitize): CheckSubmission rejects a notebook of another assignment, resets every
+# cell's nbgrader metadata to the master's (dropping invented grade ids and all but the last copy of a
+# duplicated cell, which would stop nbgrader for the whole class), puts back deleted instructor cells,
+# and logs suspicious code for a human. nbgrader's OverwriteCells then restores the source (with hidden
+# tests) of every locked cell.
+c.Autograde.sanitize_preprocessors = [nbp.ClearOutput, CheckSubmission, nbp.DeduplicateIds, nbp.OverwriteKernelspec,
+                                      nbp.OverwriteCells, nbp.CheckCellMetadata]
+# Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/sandbox.py) and guards the
+# tests (course/guard.py); then nbgrader's steps limit the output and save the scores.
+c.Autograde.autograde_preprocessors = [GuardedExecute, nbp.IgnorePattern, ClearMetadataPreprocessor, nbp.LimitOutput,
+                                       nbp.SaveAutoGrades, nbp.AssignLatePenalties, nbp.CheckCellMetadata]
+c.SandboxedKernelManager.memory_limit = 4 << 30  # bytes of address space per kernel (MemoryError beyond)
+c.SandboxedKernelManager.file_size_limit = 512 << 20  # largest file a kernel may write, bytes
+c.GuardedExecute.output_limit = 2_000_000  # characters of output per cell before it is interrupted
+c.LimitOutput.max_lines = 1000  # lines of output per cell kept in the graded notebook and feedback
+
 # Feedback shows each test's result and message, never the hidden tests' source.
-c.GenerateFeedback.preprocessors = [GetGrades, ScrubFeedback, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [nbp.GetGrades, ScrubFeedback, CSSHTMLHeaderPreprocessor]

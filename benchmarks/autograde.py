@@ -1,26 +1,24 @@
 """Autograding time: wall seconds to autograde one reference submission, and each part's share.
 
 Builds a scratch copy of the course, generates the release, submits the reference solution and
-times `nbgrader autograde` (kernel start, every cell, hidden tests, gradebook) several times.
-Per-part shares come from the execution timestamps nbgrader records in the autograded notebook.
+times the course's autograde (nbgrader's autograder with nbgrader_config.py: sandboxed kernel, every
+cell, hidden tests, gradebook) several times after an untimed warm-up run. Per-part shares come from the execution timestamps nbgrader records in the
+autograded notebook (of the last run).
 
-    python benchmarks/autograde.py [assignment ...] [--reps 3]
+    python benchmarks/autograde.py [assignment ...] [--reps 3] [--warmup 1]
 """
 
 import argparse
-import os
-import platform
+import functools
 import re
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, machine, median_runs, timed
 
 from course import assignments, pipeline
 from course.notebooks import read
@@ -50,8 +48,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("assignment", nargs="*")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {machine()}")
     for name in args.assignment or assignments():
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -60,16 +59,13 @@ def main():
                 (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / item)
             pipeline.release(root, [name])
             write_submission(reference(name, root), root, "reference", name)
-            walls = []
-            for _ in range(args.reps):
-                t = time.perf_counter()
-                pipeline.autograde(name, root, students=["reference"])
-                walls.append(time.perf_counter() - t)
+            grade = functools.partial(pipeline.autograde, name, root, students=["reference"])
+            walls = timed(grade, reps=args.reps, warmup=args.warmup)
             score = pipeline.scores(name, root)[0]
             parts = part_times(read(root / "autograded" / "reference" / name / f"{name}.ipynb"))
         total = sum(parts.values())
-        print(f"\n{name}: autograde one reference submission, median of {args.reps}: "
-              f"{statistics.median(walls):.1f} s wall (runs: {', '.join(f'{w:.1f}' for w in walls)}); "
+        print(f"\n{name}: autograde one reference submission, median of {args.reps} after {args.warmup} "
+              f"warm-up: {median_runs(walls, '{:.1f}')} s wall; "
               f"score {score['core']:.0f}/{score['core_max']:.0f} + {score['extra']:.0f} extra")
         print(f"{'part':<28}{'seconds':>10}{'share':>8}")
         for part, secs in parts.items():

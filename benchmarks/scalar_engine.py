@@ -12,31 +12,26 @@ alternate, and the table shows the median over the repetitions.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, machine
 
 CHILD = r"""
-import contextlib, io, json, random, sys, time
-sys.path.insert(0, {root!r})
-import numpy as np
+import json, random, sys, time
+sys.path.insert(0, {bench!r})
+from common import load_master
 from course.data import load_mnist
 engine = {engine!r}
 if engine == 'seed':
-    sys.path.insert(0, {bench!r})
     import seed_engine as E
     ns = vars(E)
 else:
-    from course import master_path
-    from course.notebooks import read, run_cells, solution_notebook
     skip = {{'train_base', 'plot_training_results', 'improve', 'train_vec_run', 'load_data', 'check_backward'}}
-    with contextlib.redirect_stdout(io.StringIO()):
-        ns = run_cells(solution_notebook(read(master_path('autograd_mlp'))), skip=skip)
+    ns = load_master('autograd_mlp', skip)
 (x, y), _ = load_mnist()
 xs = [(x[i].reshape(-1) / 255.0).tolist() for i in range({steps} + 5)]
 random.seed(0)
@@ -62,14 +57,10 @@ print(json.dumps({{'samples_per_s': {steps} / (time.perf_counter() - t)}}))
 
 
 def measure(engine, steps):
-    code = CHILD.format(root=str(ROOT), bench=str(ROOT / "benchmarks"), engine=engine, steps=steps)
+    code = CHILD.format(bench=str(ROOT / "benchmarks"), engine=engine, steps=steps)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ))
     return json.loads(out.stdout.strip().splitlines()[-1])["samples_per_s"]
-
-
-def machine():
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main():

@@ -13,15 +13,14 @@ The seed's code lives only here, never in the notebook.
 """
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine
 
 from course.data import load_mnist
 
@@ -142,7 +141,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, NumPy {np.__version__}")
+    print(f"machine: {machine()}")
     for label, seed_backward in [("seed backward (Jacobian applied twice)", True),
                                  ("fixed backward (dL/dz once)", False)]:
         t0 = time.time()

@@ -1,4 +1,4 @@
-"""Command line: python -m course {sync,release,demo,autograde,calibrate,publish,catalog}."""
+"""Command line: python -m course {sync,release,demo,intake,autograde,report,calibrate,publish,catalog}."""
 
 import argparse
 import sys
@@ -15,8 +15,25 @@ def main(argv=None):
     p.add_argument("assignment", nargs="*")
     p = sub.add_parser("demo", help="release, autograde example submissions, write feedback and grades.csv")
     p.add_argument("assignment", nargs="*")
-    p = sub.add_parser("autograde", help="autograde submitted/*/<assignment>, write feedback and grades.csv")
+    p = sub.add_parser("intake", help="import an LMS export (zip of notebooks) into submitted/<student>/<assignment>/")
+    p.add_argument("export", help="the zip file the LMS exported")
+    p.add_argument("assignment")
+    p.add_argument("--roster", help="student ids, one per line (or a CSV's first column): report the missing ones")
+    p = sub.add_parser("autograde", help="autograde submitted/*/<assignment> on parallel workers; write feedback, "
+                                         "grades.csv and the class report (reports/<assignment>/)")
     p.add_argument("assignment", nargs="*")
+    p.add_argument("--workers", type=int, help="parallel workers (default: one per core; with --dask-local, "
+                                               "that many Dask workers)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--dask", metavar="tcp://HOST:8786", help="grade on a running Dask scheduler's workers")
+    where.add_argument("--dask-local", action="store_true", help="grade on a Dask LocalCluster on this machine")
+    p.add_argument("--db-url", help="the gradebook (nbgrader's db_url), e.g. postgresql://user@host/gradebook; "
+                                    "default: the course config's, else sqlite:///gradebook.db")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p = sub.add_parser("report", help="write reports/<assignment>/: grades.csv, report.html, histogram, failures")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--db-url", help="the gradebook (default: the course config's)")
     p = sub.add_parser("publish", help="copy release/ and a student README to a student-facing folder or repo")
     p.add_argument("dest")
     p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")
@@ -41,14 +58,33 @@ def main(argv=None):
         pipeline.release(ROOT, names)
     elif args.command == "demo":
         pipeline.demo(ROOT, names)
+    elif args.command == "intake":
+        from .intake import intake
+        report = intake(args.export, args.assignment, ROOT, roster=args.roster)
+        print("\n".join(report.lines()))
     elif args.command == "autograde":
-        rows = []
+        from . import report
+        rows, failed = [], 0
         for name in names:
-            pipeline.autograde(name, ROOT)
-            pipeline.feedback(name, ROOT)
-            rows += pipeline.scores(name, ROOT)
-        pipeline.print_table(rows)
+            run = pipeline.autograde(name, ROOT, students=args.student, workers=args.workers, db_url=args.db_url,
+                                     force=args.force, dask="local" if args.dask_local else args.dask,
+                                     feedback=True, progress=True)
+            print(run.summary())
+            for student, error in sorted(run.failed.items()):
+                print(f"  not graded: {student}: {error}")
+            failed += len(run.failed)
+            rows += pipeline.scores(name, ROOT, args.db_url)
+            print(f"class report: {report.write_report(name, ROOT, args.db_url)}")
+            print("\n".join(report.summary_lines(report.class_report(name, ROOT, args.db_url))))
+        if len(rows) <= 40:
+            pipeline.print_table(rows)
         pipeline.write_grades(rows, ROOT / "grades.csv")
+        print(f"grades: {ROOT / 'grades.csv'}; feedback: {ROOT / 'feedback'}")
+        return 1 if failed else 0
+    elif args.command == "report":
+        from . import report
+        for name in names:
+            print(f"class report: {report.write_report(name, ROOT, args.db_url)}")
     elif args.command == "calibrate":
         from . import calibrate
         for name in names:

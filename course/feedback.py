@@ -1,19 +1,59 @@
 """An nbgrader preprocessor that keeps hidden tests out of student feedback.
 
 Autograding puts the hidden tests back into each notebook, and nbgrader's feedback HTML would show
-them twice: as cell source and inside tracebacks. This preprocessor, wired into
-GenerateFeedback.preprocessors by nbgrader_config.py, removes the hidden-test regions and shortens
-the error of every test cell to its last line ("AssertionError: message").
+them twice: as cell source and inside tracebacks. Student code can also try to print them (from the
+kernel's history, or from a hook that runs after a test). This preprocessor, wired into
+GenerateFeedback.preprocessors by nbgrader_config.py, removes the hidden-test regions, shortens the
+error of every test cell to its last line ("AssertionError: message"), and redacts any line of the
+master's hidden tests that shows up in any output, also quoted or escaped.
 """
 
+import html
+import json
+from pathlib import Path
+
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions
+from . import master_path
+from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions, marked_lines
+
+REDACTED = "[hidden test line]"
 
 
-def scrub_cell(cell):
-    """Remove hidden-test source and traceback lines from one cell, in place."""
+def hidden_lines(master):
+    """The master's hidden-test lines, longest first, each with the forms it takes when quoted or escaped."""
+    forms = set()
+    for line in marked_lines(master, HIDDEN_BEGIN, HIDDEN_END):
+        forms |= {line, repr(line)[1:-1], repr(line.replace("'", '"'))[1:-1], json.dumps(line)[1:-1],
+                  html.escape(line), html.escape(line, quote=False)}
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text, secrets):
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _redact_output(out, secrets):
+    if "text" in out:
+        out["text"] = redact(out["text"], secrets)
+    for mime, value in out.get("data", {}).items():
+        if isinstance(value, str) and (mime.startswith("text/") or mime.endswith(("json", "javascript"))):
+            out["data"][mime] = redact(value, secrets)
+    if out.get("output_type") == "error":
+        out["evalue"] = redact(out.get("evalue", ""), secrets)
+        out["traceback"] = [redact(line, secrets) for line in out.get("traceback", [])]
+
+
+def scrub_cell(cell, secrets=()):
+    """Remove hidden-test source and traceback lines from one cell, and redact secrets from its outputs,
+    in place."""
     cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+    for out in cell.get("outputs", []):
+        _redact_output(out, secrets)
     if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
         return cell
     for out in cell.get("outputs", []):
@@ -25,5 +65,13 @@ def scrub_cell(cell):
 class ScrubFeedback(NbGraderPreprocessor):
     """Hidden tests out, results and messages in."""
 
+    def preprocess(self, nb, resources):
+        root = Path(self.config.get("CourseDirectory", {}).get("root") or ".")
+        master = master_path(resources["nbgrader"]["assignment"], root)
+        if not master.is_file():
+            raise FileNotFoundError(f"{master} is missing: feedback needs it to keep the hidden tests out")
+        self._secrets = hidden_lines(nbformat.read(str(master), as_version=4))
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
-        return scrub_cell(cell), resources
+        return scrub_cell(cell, self._secrets), resources

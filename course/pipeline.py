@@ -43,44 +43,38 @@ def release(root=ROOT, names=None):
         print(f"released {out.relative_to(root)}")
 
 
-def scores(name, root=ROOT):
+def scores(name, root=ROOT, db_url=None):
     """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
-    (0 until a grader scores the written answers in the formgrader), 'total', and 'tests': {id: (score, max)}."""
-    from nbgrader.api import Gradebook, MissingEntry
+    (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
+    and 'status': 'graded', or 'not graded: why' when the gradebook lacks a score for some test."""
+    from .grading import autograded_cells, gradebook_state, gradebook_url, grading_log, grading_status
 
     root = Path(root)
     master = read(master_path(name, root))
     points, manual_points = grade_cells(master), manual_cells(master)
-    rows = []
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for student in sorted(s.id for s in gb.students):
-            try:
-                sub = gb.find_submission(name, student)
-            except MissingEntry:
-                continue
-            tests, manual = {}, {}
-            for nb in sub.notebooks:
-                for grade in nb.grades:
-                    if grade.name in points:
-                        tests[grade.name] = (float(grade.score or 0.0), float(grade.max_score))
-                    elif grade.name in manual_points:
-                        manual[grade.name] = (float(grade.score or 0.0), float(grade.max_score))
-            core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
-            extra = {k: v for k, v in tests.items() if k.startswith(EXTRA_CREDIT_PREFIX)}
-            row = {"student": student, "assignment": name,
-                   "core": sum(s for s, _ in core.values()), "core_max": sum(m for _, m in core.values()),
-                   "extra": sum(s for s, _ in extra.values()), "extra_max": sum(m for _, m in extra.values()),
-                   "manual": sum(s for s, _ in manual.values()), "manual_max": sum(manual_points.values()),
-                   "tests": tests}
-            row["total"] = row["core"] + row["manual"] + row["extra"]
-            rows.append(row)
+    rows, log, test_ids = [], grading_log(root, name), autograded_cells(master)
+    for student, entry in sorted(gradebook_state(gradebook_url(root, db_url), name).items()):
+        tests = {k: v[:2] for k, v in entry["grades"].items() if k in points}
+        manual = {k: v[:2] for k, v in entry["grades"].items() if k in manual_points}
+        core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
+        extra = {k: v for k, v in tests.items() if k.startswith(EXTRA_CREDIT_PREFIX)}
+        row = {"student": student, "assignment": name,
+               "core": sum(s for s, _ in core.values()), "core_max": sum(m for _, m in core.values()),
+               "extra": sum(s for s, _ in extra.values()), "extra_max": sum(m for _, m in extra.values()),
+               "manual": sum(s for s, _ in manual.values()), "manual_max": sum(manual_points.values()),
+               "tests": tests, "status": grading_status(root, name, student, entry, test_ids, log.get(student))}
+        row["total"] = row["core"] + row["manual"] + row["extra"]
+        rows.append(row)
     return rows
 
 
+GRADE_FIELDS = ["student", "assignment", "core", "core_max", "manual", "manual_max", "extra", "extra_max", "total",
+                "status"]
+
+
 def write_grades(rows, path):
-    fields = ["student", "assignment", "core", "core_max", "manual", "manual_max", "extra", "extra_max", "total"]
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w = csv.DictWriter(f, fieldnames=GRADE_FIELDS, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
 
@@ -92,11 +86,14 @@ def print_table(rows):
               f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}")
 
 
-def autograde(name, root=ROOT, students=None):
-    args = ["autograde", name, "--create", "--force"]
-    for s in students or []:
-        args += ["--student", s]
-    nbgrader(*args, root=root)
+def autograde(name, root=ROOT, students=None, workers=None, db_url=None, force=True, dask=None, feedback=False,
+              progress=False):
+    """Autograde submitted/*/<name> (or `students`) with nbgrader on parallel workers (course.grading):
+    force=False skips submissions graded since they were submitted. Returns the run's summary."""
+    from .grading import autograde_class
+
+    return autograde_class(name, root, workers=workers, db_url=db_url, force=force, dask=dask, students=students,
+                           feedback=feedback, progress=progress)
 
 
 def feedback(name, root=ROOT):

@@ -2,16 +2,19 @@
 
 import ast
 import contextlib
+import copy
 import io
 import math
 import random
 import sys
 
+import nbformat
 import numpy as np
 import pytest
 
-from course import master_path
-from course.notebooks import PROVIDED, cell_by_id, grade_id, read
+from course import ROOT, master_path, release_path
+from course.notebooks import PROVIDED, cell_by_id, grade_id, grade_in_process, read
+from course.submissions import apply_edits, catalog, reference
 
 
 def quiet_call(fn, *args, **kwargs):
@@ -148,3 +151,96 @@ def test_points_and_no_classes_rule():
                 "no classes: dicts, lists and functions only"
     assert "def create_value(" in cell_by_id(nb, "create_value").source
     assert cell_by_id(nb, "create_value").metadata["nbgrader"]["locked"]
+
+
+# Each test grades one question on its own: `graded_alone` swaps in the hidden tests' copies
+# (`_reference_<name>`) of the functions that other questions grade; tests/catalog/autograd_mlp.py relies on it.
+
+
+def test_graded_alone_swaps_in_the_copies_and_always_restores(mlp_ns):
+    ns = mlp_ns
+    assert not [k for k in ns if k.startswith("_reference_")], "only hidden tests define the copies"
+    real_add, real_forward = ns["add"], ns["forward"]
+
+    def stand_in(*args):
+        return "copy"
+
+    ns.update(_reference_add=stand_in, _reference_forward=stand_in)
+    try:
+        with ns["graded_alone"]("forward"):
+            assert ns["add"] is stand_in and ns["forward"] is real_forward, "the graded function stays the student's"
+        with pytest.raises(ZeroDivisionError), ns["graded_alone"]():
+            assert ns["forward"] is stand_in
+            _ = 1 / 0
+        assert ns["add"] is real_add and ns["forward"] is real_forward, "restored even when the test fails"
+    finally:
+        del ns["_reference_add"], ns["_reference_forward"]
+
+
+def test_the_release_has_no_copies():
+    code = "\n".join(c.source for c in read(release_path("autograd_mlp")).cells if c.cell_type == "code")
+    assert "def graded_alone" in code and "def _reference_" not in code, "only hidden tests define the copies"
+
+
+def test_hidden_copies_pass_the_tests_they_stand_in_for():
+    # A wrong copy would cost correct students points in other questions: grade the copies themselves.
+    nb = reference("autograd_mlp", keep_hidden_tests=True)
+    skip = catalog("autograd_mlp").SKIP
+    ns = {"__name__": "__course__"}
+    failed, crashed = grade_in_process(nb, skip, namespace=ns)
+    assert not failed and not crashed
+    assert {name for name in ns["GRADED_FUNCTIONS"] if f"_reference_{name}" in ns} == set(ns["GRADED_FUNCTIONS"])
+    ns.update({name: ns[f"_reference_{name}"] for name in ns["GRADED_FUNCTIONS"]})  # grade the copies
+    tests = nbformat.v4.new_notebook(cells=[c for c in nb.cells if is_test_cell(c) and grade_id(c) not in skip])
+    failed, crashed = grade_in_process(tests, skip, namespace=ns)
+    assert not failed and not crashed, (failed, crashed)
+
+
+def is_test_cell(cell):
+    return cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
+
+
+def test_catalog_edits_leave_valid_python():
+    # An edit that breaks the indentation would crash the cell instead of planting the bug it names.
+    cat = catalog("autograd_mlp")
+    entries = {**cat.BUGS, **cat.VARIANTS, **cat.GRADING_MODE_BUGS, **cat.GRADING_MODE_VARIANTS}
+    base = reference("autograd_mlp")
+    for name, entry in entries.items():
+        nb = apply_edits(nbformat.from_dict(copy.deepcopy(base)), entry["edits"], name)
+        for gid in {gid for gid, _, _ in entry["edits"]}:
+            compile(cell_by_id(nb, gid).source, f"<{name}: {gid}>", "exec")
+
+
+def one_blas_thread():
+    """Grading kernels use one BLAS thread (nbgrader_config.py); so does in-process grading, where it can."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+GRADING_MODE = catalog("autograd_mlp")
+
+
+@pytest.mark.parametrize("name", sorted(GRADING_MODE.GRADING_MODE_BUGS) + sorted(GRADING_MODE.GRADING_MODE_VARIANTS))
+def test_train_vec_entries_with_grading_budgets(name, monkeypatch):
+    # ec_test_train_vec needs the vectorized MNIST run, which tests/test_catalog.py skips: grade these
+    # entries here, with the budgets the autograder uses (a few seconds each).
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    entry = {**GRADING_MODE.GRADING_MODE_BUGS, **GRADING_MODE.GRADING_MODE_VARIANTS}[name]
+    nb = apply_edits(reference("autograd_mlp", keep_hidden_tests=True), entry["edits"], name)
+    with one_blas_thread():
+        failed, crashed = grade_in_process(nb, GRADING_MODE.GRADING_MODE_SKIP)
+    if name in GRADING_MODE.GRADING_MODE_VARIANTS:
+        assert not failed and not crashed, f"{entry['what']}: lost points in {failed}; crashed: {crashed}"
+    else:
+        assert set(failed) == set(entry["fails"]), f"{entry['what']}: expected {entry['fails']} to fail, got {failed}"
+
+
+def test_docs_describe_the_catalog_as_it_is():
+    cat = catalog("autograd_mlp")
+    text = (ROOT / "docs" / "autograd_mlp.md").read_text()
+    assert f"{len(cat.BUGS)} realistic bugs and {len(cat.VARIANTS)} correct variants" in text
+    for name in [*cat.GRADING_MODE_BUGS, *cat.GRADING_MODE_VARIANTS]:
+        assert f"`{name}`" in text, f"docs/autograd_mlp.md should list the grading-mode entry {name}"

@@ -26,7 +26,13 @@ def test_reference_passes_every_test_in_process(name):
 @pytest.mark.parametrize(("name", "bug"), BUGS)
 def test_bug_loses_points_in_its_own_question(name, bug):
     entry = catalog(name).BUGS[bug]
-    failed, _ = grade_in_process(with_bugs(name, [bug], keep_hidden_tests=True), catalog(name).SKIP)
+    failed, crashed = grade_in_process(with_bugs(name, [bug], keep_hidden_tests=True), catalog(name).SKIP)
+    # A broken edit (bad indentation, a typo) would "fail" tests without being the bug it claims to be. Visible
+    # self-checks that call the buggy code may crash (a student sees that too); the edited cells may not.
+    edited = {gid for gid, _, _ in entry["edits"]}
+    broken = {gid: err for gid, err in crashed.items() if gid in edited or err.startswith(("SyntaxError",
+                                                                                            "IndentationError"))}
+    assert not broken, f"{bug}: the edit itself is broken: {broken}"
     assert set(entry["fails"]) <= set(failed), f"{entry['what']}: expected {entry['fails']} to fail, failed: {failed}"
     unrelated = set(failed) - set(entry["fails"]) - set(entry.get("also", []))
     assert not unrelated, f"{entry['what']}: unrelated questions lost points too: {sorted(unrelated)}"

@@ -1,0 +1,113 @@
+"""Grading throughput: nbgrader's sequential `nbgrader autograde` vs course.grading's parallel workers.
+
+Builds a scratch course with N model_fitting submissions (reference solutions, the catalog's bugs, blank
+releases), then grades all of them with `nbgrader autograde model_fitting --force` (one process, one
+submission after the other), with the local process pool of W workers, and with a Dask LocalCluster of W
+workers (its start-up included), in one run (--repeat R: R rounds, medians). Prints wall seconds,
+speed-up, submissions per core-minute and the load average around each run (other jobs on the machine
+slow the parallel runs most: compare runs made with the machine otherwise idle), and checks that every
+run gave the same scores.
+
+    python benchmarks/parallel_autograde.py [--submissions 20] [--workers 2] [--repeat 1] [--no-dask]
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from course import pipeline
+from course.grading import autograde_class
+from course.submissions import blank, catalog, reference, with_bugs, write_submission
+
+A = "model_fitting"
+COPY = ["source", "release", "course", "nbgrader_config.py"]
+
+
+def make_class(root, n):
+    """n submissions: half reference solutions, then one per catalog bug in turn, and two blank releases."""
+    bugs = sorted(catalog(A).BUGS)
+    for i in range(n):
+        if i < n // 2:
+            nb = reference(A, root)
+        elif i >= n - 2:
+            nb = blank(A, root)
+        else:
+            nb = with_bugs(A, [bugs[i % len(bugs)]], root)
+        write_submission(nb, root, f"s{i:03d}", A)
+
+
+def load():
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def core_scores(root):
+    return {r["student"]: (r["core"], r["status"]) for r in pipeline.scores(A, root)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    n, w = args.submissions, args.workers
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
+          f"Python {platform.python_version()}; load average {load()}")
+    walls = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for item in COPY:
+            src = ROOT / item
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / item)
+        pipeline.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
+        make_class(root, n)
+        print(f"{n} {A} submissions, graded by nbgrader (hidden tests, training at grading budgets):")
+        print(f"  {'run':<34}{'seconds':>8}   load average before -> after")
+        expected = None
+
+        def phase(label, key, grade):
+            nonlocal expected
+            before, start = load(), time.perf_counter()
+            run = grade()
+            wall = time.perf_counter() - start
+            walls.setdefault(key, []).append(wall)
+            print(f"  {label:<34}{wall:>8.1f}   {before} -> {load()}", flush=True)
+            if run:
+                assert len(run.graded) == n and not run.failed, run.summary()
+            scores = core_scores(root)
+            expected = expected or scores
+            assert scores == expected, f"{label}: scores differ from the first run's"
+
+        def sequential():  # nbgrader's command line, as an instructor runs it
+            pipeline.nbgrader("autograde", A, "--force", root=root)
+
+        for _ in range(args.repeat):
+            phase("nbgrader autograde (sequential)", "sequential", sequential)
+            phase(f"process pool, {w} workers", "pool",
+                  lambda: autograde_class(A, root, workers=w, force=True, feedback=False, progress=False))
+            if not args.no_dask:
+                phase(f"Dask LocalCluster, {w} workers", "dask", lambda: autograde_class(
+                    A, root, workers=w, dask="local", force=True, feedback=False, progress=False))
+
+    graded = sum(1 for _, status in expected.values() if status == "graded")
+    print(f"\nsame scores in every run: {graded}/{n} graded, mean core score "
+          f"{sum(c for c, _ in expected.values()) / n:.1f}")
+    seq = statistics.median(walls["sequential"])
+    print(f"{'run':<12}{'seconds':>9}{'speed-up':>10}{'submissions per core-minute':>29}")
+    for key, times in walls.items():
+        wall, cores = statistics.median(times), 1 if key == "sequential" else w
+        print(f"{key:<12}{wall:>9.1f}{seq / wall:>9.2f}x{n / (wall / 60) / cores:>29.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Checks on submitted notebooks, before and while they are graded.
+
+- inspect_submission(path, assignment) -> Report: can this file be autograded, what will grading fix
+  or ignore, and which code should a human read. fix_name() gives a renamed download ("Copy of
+  model_fitting.ipynb", "model_fitting (1).ipynb") the name nbgrader expects. Intake calls both.
+- CheckSubmission: an nbgrader preprocessor (first sanitize step, see nbgrader_config.py) that
+  rejects a notebook of another assignment or without nbgrader metadata, resets each cell's nbgrader
+  metadata to the master's, drops invented grade ids and all but the last copy of a duplicated cell,
+  and puts back deleted instructor cells.
+- suspicious(nb, master): student code that tampers with the grader or the tests, for human review.
+"""
+
+import builtins
+import copy
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from . import ROOT, master_path
+from .notebooks import grade_id
+
+SUSPICIOUS = [
+    (r"\bget_ipython\b|\bIPython\b|\bipykernel\b", "reaches into the IPython shell (hooks, history, error handlers)"),
+    (r"set_custom_exc|excepthook|displayhook|showtraceback", "changes how errors are reported"),
+    (r"\bsettrace\b|\bsetprofile\b|\bmonitoring\b", "traces execution"),
+    (r"\bbuiltins\b|__builtins__", "changes builtins"),
+    (r"\b(np|numpy|math)(\.\w+)+\s*=(?!=)", "assigns into numpy or math"),
+    (r"\bsetattr\s*\(|\bdelattr\s*\(", "sets attributes by name"),
+    (r"\bos\s*\.\s*_exit\b|\bsys\s*\.\s*exit\b|^\s*(exit|quit)\s*\(", "stops the kernel"),
+    (r"\bctypes\b|\bgc\s*\.\s*get_(referrers|referents|objects)\b", "reaches into the interpreter's memory"),
+    (r"\bsys\s*\.\s*modules\b|\bimportlib\b|__import__", "replaces modules"),
+    (r"_getframe|currentframe|\bf_back\b|\bf_locals\b|\bf_globals\b|\binspect\s*\.\s*stack", "inspects its caller"),
+    (r"\bIn\s*\[|\b_ih\b|\b_i\d*\b|history_manager|get_parent", "reads the cell history (where hidden tests are)"),
+    (r"def\s+__(eq|ne|lt|le|gt|ge|bool|float|abs|array)__", "defines comparison or conversion methods"),
+    (r"\bsubprocess\b|\bos\s*\.\s*(system|popen|kill|exec\w*)\b|\bsocket\b|\bsignal\b", "processes, signals, network"),
+    (r"\bexec\s*\(|\beval\s*\(|\bcompile\s*\(", "runs generated code"),
+    (r"\bthreading\b|\bmultiprocessing\b|\bos\s*\.\s*fork\b", "starts threads or processes"),
+]
+_COPY_NAME = re.compile(r"^(copy of\s+)*(?P<stem>.+?)(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s*copy)*(\.ipynb)+$", re.IGNORECASE)
+
+
+class NotebookRejected(ValueError):
+    """This notebook cannot be autograded as the assignment; the message says why and what to do."""
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def ids(nb):
+    return [grade_id(c) for c in nb.cells if grade_id(c)]
+
+
+def suspicious(nb, master):
+    """[(cell index, line number, line, why)] for student code a human should read: every cell but the
+    master's locked ones (their source is replaced while grading anyway)."""
+    from .guard import bound_names
+
+    locked = {grade_id(c) for c in master.cells if nbgrader_meta(c).get("locked")}
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or (grade_id(cell) in locked):
+            continue
+        lines = cell.source.split("\n")
+        for n, line in enumerate(lines, 1):
+            code = line.split("#", 1)[0]
+            for pattern, why in SUSPICIOUS:
+                if re.search(pattern, code):
+                    found.append((i, n, line.strip(), why))
+        for name in sorted(bound_names(cell.source) & set(dir(builtins)) - {"_"}):
+            n = next((k for k, line in enumerate(lines, 1) if re.search(rf"\b{name}\b", line)), 1)
+            found.append((i, n, lines[n - 1].strip(), f"rebinds the builtin {name!r} (undone before each test)"))
+    return found
+
+
+def identify(nb, assignment, root=ROOT):
+    """None if nb is the assignment's notebook, else why not: its grade ids are closest to another master's
+    (masters may share a few ids, like "setup"), or it has none of the assignment's."""
+    present = set(ids(nb))
+    masters = {p.name: set(ids(nbformat.read(str(master_path(p.name, root)), as_version=4)))
+               for p in sorted((Path(root) / "source").iterdir()) if master_path(p.name, root).is_file()}
+    similarity = {name: len(present & m) / len(present | m) for name, m in masters.items() if present & m}
+    if not similarity:
+        return ("the notebook has none of the assignment's nbgrader cell metadata (was it re-created, or its cells "
+                "pasted into a new notebook?): grade it by hand, or ask the student for the downloaded original")
+    best = max(similarity, key=similarity.get)
+    if best != assignment:
+        return f"this is the notebook of another assignment ({best}), not {assignment}"
+    return None
+
+
+def expected_name(filename, assignment):
+    """The notebook name nbgrader needs if filename is a renamed download of it, else None."""
+    m = _COPY_NAME.match(Path(filename).name.strip())
+    return f"{assignment}.ipynb" if m and m.group("stem").strip().lower() == assignment.lower() else None
+
+
+@dataclass
+class Report:
+    path: Path
+    assignment: str
+    problems: list = field(default_factory=list)  # why it cannot be autograded; a person must act
+    notes: list = field(default_factory=list)  # what grading fixes or ignores by itself
+    review: list = field(default_factory=list)  # suspicious code, for a person to read
+    rename_to: str | None = None  # the name nbgrader needs, when the file has another
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    def __str__(self):
+        lines = [f"{self.path}: {'ok' if self.ok else 'CANNOT BE AUTOGRADED'}"]
+        lines += [f"  problem: {p}" for p in self.problems] + [f"  note: {n}" for n in self.notes]
+        lines += [f"  review: cell {i}, line {n}: {why}: {code}" for i, n, code, why in self.review]
+        return "\n".join(lines)
+
+
+def inspect_submission(path, assignment, root=ROOT):
+    """Check one submitted file (see the module docstring). Reads it; changes nothing."""
+    path = Path(path)
+    report = Report(path, assignment)
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.problems.append(f"not valid JSON ({exc}): the file is damaged; ask the student to download the "
+                               "notebook again (File > Download > Download .ipynb)")
+        return report
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 (nbformat raises many kinds)
+        report.problems.append(f"not a Jupyter notebook ({type(exc).__name__}: {exc})")
+        return report
+    why = identify(nb, assignment, root)
+    if why:
+        report.problems.append(why)
+        return report
+    if path.name != f"{assignment}.ipynb":
+        report.rename_to = f"{assignment}.ipynb"
+        report.notes.append(f"named {path.name!r}: nbgrader grades only {report.rename_to!r} (fix_name renames it)")
+    master = nbformat.read(str(master_path(assignment, root)), as_version=4)
+    master_ids, seen = set(ids(master)), ids(nb)
+    for gid in sorted(set(seen) - master_ids):
+        report.notes.append(f"cell {gid!r} is not in the master: graded as an ordinary cell")
+    for gid in sorted({g for g in seen if seen.count(g) > 1}):
+        report.notes.append(f"cell {gid!r} appears {seen.count(gid)} times: the last copy is graded, with the "
+                            "master's source")
+    for cell in master.cells:
+        if nbgrader_meta(cell).get("locked") and grade_id(cell) not in seen:
+            report.notes.append(f"instructor cell {grade_id(cell)!r} is missing: grading puts the master's back")
+    links = sorted(p.name for p in path.parent.rglob("*") if p.is_symlink() or not (p.is_file() or p.is_dir()))
+    if links:  # nbgrader copies the folder following links: a link to a master would put it in the student's folder
+        report.problems.append(f"links or special files in the submission folder ({', '.join(links)}): remove them")
+    others = [p.name for p in path.parent.iterdir() if p != path and not p.name.startswith(".")]
+    if others:
+        report.notes.append(f"other files next to the notebook ({', '.join(sorted(others))}): copied into the "
+                            "grading folder, where the notebook could read them but not import them")
+    report.review = suspicious(nb, master)
+    return report
+
+
+def fix_name(path, assignment):
+    """Rename a renamed download back to <assignment>.ipynb (when that name is free). Returns the path."""
+    path = Path(path)
+    target = path.with_name(f"{assignment}.ipynb")
+    if path != target and not target.exists() and (expected_name(path.name, assignment) or
+                                                   not identify(nbformat.read(str(path), as_version=4), assignment)):
+        path.rename(target)
+        return target
+    return path
+
+
+class CheckSubmission(NbGraderPreprocessor):
+    """Sanitize step (see the module docstring): runs before nbgrader's DeduplicateIds and OverwriteCells."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        root = Path(self.config.get("CourseDirectory", {}).get("root") or ".").resolve()
+        master = nbformat.read(str(master_path(info["assignment"], root)), as_version=4)
+        why = identify(nb, info["assignment"], root)
+        if why:
+            raise NotebookRejected(f"{info['student']}/{info['assignment']}: {why}")
+        reference = {grade_id(c): c for c in master.cells if grade_id(c)}
+        last = {grade_id(c): i for i, c in enumerate(nb.cells) if grade_id(c)}
+        for i, cell in enumerate(nb.cells):
+            gid = grade_id(cell)
+            if gid in reference and last[gid] == i:
+                cell.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(reference[gid]))
+            elif "nbgrader" in cell.get("metadata", {}):
+                # nbgrader's DeduplicateIds would leave `"nbgrader": {}` on the earlier copies of a cell, and its
+                # metadata check then stops the grading of the whole class (SchemaTooOldError).
+                why = "a later copy is graded" if gid in reference else "it is not in the master"
+                self.log.warning("cell %d (grade id %r): %s; graded as an ordinary cell", i, gid, why)
+                del cell.metadata["nbgrader"]
+        self._restore_missing(nb, master)
+        for i, n, code, why in suspicious(nb, master):
+            self.log.warning("REVIEW %s: cell %d, line %d %s: %s", info["student"], i, n, why, code)
+        return nb, resources
+
+    def _restore_missing(self, nb, master):
+        """Put back each instructor (locked) cell missing from nb, after the master cell it follows there."""
+        present = set(ids(nb))
+        anchor = None  # the latest master cell found in nb
+        for cell in master.cells:
+            gid = grade_id(cell)
+            if nbgrader_meta(cell).get("locked") and gid not in present:
+                where = max((i for i, c in enumerate(nb.cells) if grade_id(c) == anchor), default=-1) + 1
+                restored = copy.deepcopy(cell)
+                restored["id"] = uuid.uuid4().hex[:8]
+                if restored.cell_type == "code":
+                    restored.outputs, restored.execution_count = [], None
+                note = nbformat.v4.new_markdown_cell(f"*The autograder put back the next cell ({gid}): it was "
+                                                     "missing from the submission.*")
+                nb.cells[where:where] = [note, restored]
+                present.add(gid)
+                self.log.warning("instructor cell %r was missing: restored from the master", gid)
+            if gid in present:
+                anchor = gid

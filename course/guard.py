@@ -1,0 +1,238 @@
+"""GuardedExecute: nbgrader's Execute preprocessor, hardened against submissions that cheat or crash.
+
+nbgrader_config.py puts it in place of Execute in Autograde.autograde_preprocessors. Compared with
+nbgrader's own, it
+
+- starts each kernel in the bubblewrap sandbox of course/sandbox.py;
+- sends course/kernel_guard.py into the kernel before the first cell, asks it to remember what each
+  instructor cell defines, and to restore all of that (numpy, builtins, hooks, helpers) before each test;
+- keeps test cells out of the kernel's input history (where hidden tests could be read back), and
+  appends a random per-run token to each: a test whose output lacks it did not run to its end (an
+  exception was swallowed, the cell was cut short) and scores 0;
+- scores tests on errors only: a test that passed but wrote a warning to stderr keeps its points (the
+  warning moves to stdout, where the student still sees it), and a displayed value is not taken for
+  partial credit unless allow_partial_credit is set;
+- caps each cell's output, interrupting a cell that floods it;
+- deletes the links and special files the notebook created in its folder (nbgrader would follow them);
+- survives a kernel that dies (sys.exit, os._exit, a crash, the memory limit) or ignores interrupts
+  (an infinite loop that catches KeyboardInterrupt): that cell and every later test score 0, the graded
+  notebook is written and the rest of the class is graded.
+"""
+
+import ast
+import asyncio
+import os
+import secrets
+from pathlib import Path
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, List, Unicode
+
+from .sandbox import SandboxedKernelManager
+
+KERNEL_GUARD = Path(__file__).with_name("kernel_guard.py")
+GUARD_MODULE = "_dlfs_guard"
+
+
+def is_test(cell):
+    return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+
+
+def is_locked(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+
+
+def bound_names(source, definitions_only=False):
+    """Top-level names a cell binds: def, class, import (and, unless definitions_only, assignments)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif not definitions_only and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def master_plan(resources):
+    """From the gradebook's copy of the master: the names each instructor cell defines that tests may rely on
+    ({grade_id: names}), and the names solution cells define (the student's to change)."""
+    info = (resources or {}).get("nbgrader")
+    if not info:
+        return {}, set()
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(info["db_url"]) as gb:
+        try:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        except MissingEntry:
+            return {}, set()
+        solutions = {c.name for c in notebook.solution_cells}
+        graded = {c.name for c in notebook.grade_cells}
+        cells = [(c.name, c.cell_type, c.locked, c.source) for c in notebook.source_cells]
+    student = set().union(*(bound_names(src) for name, kind, _, src in cells if name in solutions and kind == "code"))
+    remember = {name: sorted(bound_names(src, definitions_only=name in graded) - student)
+                for name, kind, locked, src in cells if kind == "code" and locked and name not in solutions}
+    return remember, student
+
+
+def remove_special_files(folder, log):
+    """Delete the symbolic links, pipes and sockets student code left in its folder. nbgrader follows links when
+    it copies the folder (a link to a master would land in the student's feedback) and changes permissions."""
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            if os.path.islink(path) or not (os.path.isdir(path) or os.path.isfile(path)):
+                log.warning("REVIEW: removed %s, a link or special file the notebook created while graded", path)
+                os.unlink(path)
+
+
+def error_output(ename, evalue):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    """Execute, sandboxed and guarded (see the module docstring)."""
+
+    trusted_modules = List(Unicode(), ["math", "numpy", "numpy.linalg", "numpy.random", "numpy.testing",
+                                       "contextlib", "io", "warnings", "itertools", "functools"], config=True,
+                           help="Modules restored to their original contents before each test cell.")
+    output_limit = Integer(2_000_000, config=True,
+                           help="Characters of output one cell may produce; beyond that it is interrupted.")
+    allow_partial_credit = Bool(False, config=True,
+                                help="Let a test cell's displayed number set its score (nbgrader's partial credit).")
+
+    def __init__(self, **kw):
+        kw.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(**kw)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._token = f"dlfs-test-completed-{secrets.token_hex(12)}"
+        self._remember, self._student_names = master_plan(resources)
+        self._installed, self._stopped = False, None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            folder = (resources or {}).get("metadata", {}).get("path")
+            if folder:
+                remove_special_files(folder, self.log)
+
+    # -- talking to the kernel outside the notebook's cells ------------------------------------------------
+    def _silent(self, code):
+        """Run code in the kernel without output, history or events; None if it ran, else the error."""
+        reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                                    stop_on_error=False))
+        if not reply:
+            return "no reply"
+        content = reply["content"]
+        return None if content["status"] == "ok" else f"{content.get('ename')}: {content.get('evalue')}"
+
+    def _guard(self, call):
+        return self._silent(f"__import__('sys').modules[{GUARD_MODULE!r}].{call}")
+
+    def _install_guard(self):
+        source = KERNEL_GUARD.read_text()
+        return self._silent(
+            "def _dlfs_install():\n"
+            "    import sys, types\n"
+            f"    module = types.ModuleType({GUARD_MODULE!r})\n"
+            f"    exec(compile({source!r}, {str(KERNEL_GUARD)!r}, 'exec'), module.__dict__)\n"
+            f"    sys.modules[{GUARD_MODULE!r}] = module\n"
+            f"    module.install({list(self.trusted_modules)!r}, {sorted(self._student_names)!r})\n"
+            "_dlfs_install()\n"
+            "del _dlfs_install\n")
+
+    def _stop_kernel(self, why):
+        self._stopped = why
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001 (already dead, or going)
+            self.log.warning("could not stop the kernel: %s", exc)
+
+    # -- output cap ----------------------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        self._output_size += len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        if self._output_size <= self.output_limit:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._flooded:
+            self._flooded = True
+            outs.append(new_output("stream", name="stdout",
+                                   text=f"\n[output stopped: this cell printed more than {self.output_limit:,} "
+                                        "characters; the autograder interrupted it]\n"))
+            asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+        return None
+
+    # -- cells ---------------------------------------------------------------------------------------------
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        test = is_test(cell)
+        if self._stopped:
+            cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")] if test else []
+            return cell, resources
+        self._output_size, self._flooded = 0, False
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        source, where = cell.source, f"{index} ({gid or 'a student cell'})"
+        try:
+            if not self._installed:  # before the first cell: no student code has run yet
+                problem = self._install_guard()
+                if problem:
+                    raise RuntimeError(f"the grading guard could not be installed in the kernel: {problem}")
+                self._installed = True
+            guarded = not test or self._guard("restore()") is None
+            if test:
+                cell.source = f"{source}\nprint({self._token!r})"
+            # Tests stay out of the kernel's history (In, _ih), where student code could read the hidden ones.
+            cell = self.execute_cell(cell, index, store_history=not test)
+            names = self._remember.get(gid) if is_locked(cell) else None
+            if names:
+                self._guard(f"remember({names!r})")
+        except DeadKernelError:
+            self._stop_kernel(f"the kernel stopped in cell {where} (os._exit, a crash or the memory limit)")
+            cell.outputs.append(error_output("KernelDied", f"the kernel stopped while running this cell: {self._stopped}"))
+            guarded = True
+        except CellTimeoutError:
+            self._stop_kernel(f"cell {where} ran past the time limit and ignored the interrupt")
+            cell.outputs.append(error_output("CellTimeoutError", f"{self._stopped}; the kernel was stopped"))
+            guarded = True
+        finally:
+            cell.source = source
+        if test:
+            self._score_on_errors_only(cell, guarded)
+        return cell, resources
+
+    def _score_on_errors_only(self, cell, guarded):
+        """Leave a test cell with an error output exactly when it must score 0."""
+        completed = False
+        for out in cell.outputs:
+            if out.output_type == "stream" and self._token in out.text:
+                completed = True
+                out.text = out.text.replace(self._token + "\n", "").replace(self._token, "")
+        cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and not o.text)]
+        failed = any(o.output_type == "error" for o in cell.outputs)
+        if not failed and not guarded:
+            cell.outputs.append(error_output("GradingGuardError", "the autograder could not restore the test's "
+                                             "environment: the notebook tampers with Python's internals"))
+        elif not failed and not completed:
+            cell.outputs.append(error_output("IncompleteTest", "this test did not run to its end (its failure was "
+                                             "hidden or its output suppressed), so it scores 0"))
+        failed = any(o.output_type == "error" for o in cell.outputs)
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stderr" and not failed:
+                out.name = "stdout"  # a warning is not a failure; the student still sees it
+            if out.output_type == "execute_result" and not self.allow_partial_credit:
+                out.output_type = "display_data"  # shown, but not read as a score
+                out.pop("execution_count", None)

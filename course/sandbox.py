@@ -1,0 +1,168 @@
+"""Grading kernels run inside a bubblewrap sandbox.
+
+nbgrader executes each submission in a Jupyter kernel: student code runs with the grader's rights.
+SandboxedKernelManager (used by course.guard.GuardedExecute, wired in by nbgrader_config.py) starts
+every kernel under `bwrap` (Debian/Ubuntu package `bubblewrap`; no Docker, no daemon) so that the
+student's code
+
+- sees the machine read-only, with the course root (masters, gradebook, every student's work), the
+  grader's home, /run and /tmp hidden;
+- may write only to its own folder (autograded/<student>/<assignment>, the kernel's working directory)
+  and to a private /tmp;
+- reads Python, its packages and the datasets (COURSE_DATA_DIR, the loader's cache) read-only;
+- has no network (the kernel talks to nbgrader over Unix sockets), no capabilities, its own process
+  tree, a clean environment, and limits on memory, file size and core dumps.
+
+docs/grading_security.md lists what this does and does not protect against. Without bwrap, grading
+refuses to start; COURSE_UNSANDBOXED_GRADING=1 runs kernels unsandboxed, with a loud warning.
+"""
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, List, Unicode
+
+OPT_OUT = "COURSE_UNSANDBOXED_GRADING"
+
+# Environment variables the kernel keeps; the grader's other variables (tokens, passwords) stay out.
+ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "COURSE_DATA_DIR", "COURSE_CACHE_DIR",
+            "COURSE_CIFAR10_SHA256", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
+ENV_KEEP_PREFIXES = ("LC_",)
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+@functools.cache
+def bwrap_problem(bwrap="bwrap"):
+    """None if bubblewrap runs here, else what is wrong and what to do."""
+    path = shutil.which(bwrap)
+    if path is None:
+        return (f"bubblewrap ({bwrap}) is not installed: `apt-get install bubblewrap`. It sandboxes the kernels "
+                f"that run student code while grading. To grade without a sandbox on a machine that cannot run it "
+                f"(student code then runs with your rights), set {OPT_OUT}=1.")
+    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent",
+                            "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        return (f"bubblewrap cannot create a sandbox here ({probe.stderr.strip()}). Unprivileged user namespaces may "
+                "be disabled (Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns=0; others: "
+                f"kernel.unprivileged_userns_clone=1). To grade without a sandbox, set {OPT_OUT}=1.")
+    return None
+
+
+def _real(path):
+    return str(Path(path).expanduser().resolve())
+
+
+def _inside(path, folder):
+    return Path(path) == Path(folder) or Path(folder) in Path(path).parents
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """An AsyncKernelManager whose kernels start inside bwrap (see the module docstring)."""
+
+    course_root = Unicode("", config=True, help="Folder hidden from student code [CourseDirectory.root or cwd].")
+    hidden_paths = List(Unicode(), config=True, help="More files or folders hidden from student code.")
+    readonly_paths = List(Unicode(), config=True, help="More paths student code may read even if hidden.")
+    memory_limit = Integer(4 << 30, config=True, help="Address space of each kernel process, bytes (RLIMIT_AS).")
+    file_size_limit = Integer(512 << 20, config=True, help="Largest file a kernel may write, bytes (RLIMIT_FSIZE).")
+    network = Bool(False, config=True, help="Give kernels the machine's network (off: no network at all).")
+    bwrap = Unicode("bwrap", config=True, help="The bubblewrap executable.")
+
+    _kernel_dir = None
+
+    def _course_root(self):
+        if self.course_root:
+            return _real(self.course_root)
+        root = self.config.get("CourseDirectory", {}).get("root")
+        return _real(root or os.getcwd())
+
+    def _gradebook_file(self):
+        url = self.config.get("CourseDirectory", {}).get("db_url") or ""
+        return _real(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+    def hidden(self):
+        """Paths whose contents student code must not see."""
+        paths = [self._course_root(), _real("~"), "/root", "/run", "/var/run", "/var/tmp", "/etc/shadow", "/etc/gshadow",
+                 "/etc/ssh", "/var/lib/postgresql", "/var/log"]
+        paths += [_real(p) for p in self.hidden_paths]
+        if self._gradebook_file():
+            paths.append(self._gradebook_file())
+        return [p for p in dict.fromkeys(paths) if p != "/" and os.path.lexists(p) and not os.path.islink(p)]
+
+    def readable(self):
+        """Paths student code may read: Python, its packages, the datasets."""
+        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(_real(sys.executable))]
+        for var in ("COURSE_DATA_DIR", "COURSE_CACHE_DIR"):
+            if os.environ.get(var):
+                paths.append(os.environ[var])
+        paths += ["~/.cache/dlfs", *self.readonly_paths]
+        return [p for p in dict.fromkeys(_real(p) for p in paths) if os.path.exists(p)]
+
+    def sandbox_command(self, kernel_cmd, cwd, kernel_dir):
+        """The bwrap command line that runs kernel_cmd with cwd as its only writable folder."""
+        cwd = _real(cwd)
+        hidden = self.hidden()
+        cmd = [shutil.which("prlimit"), f"--as={self.memory_limit}", f"--fsize={self.file_size_limit}", "--core=0", "--",
+               shutil.which(self.bwrap), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--unshare-all", "--cap-drop", "ALL", "--die-with-parent"]
+        if self.network:
+            cmd.append("--share-net")
+        for path in hidden:  # an empty folder over each hidden folder, /dev/null over each hidden file
+            cmd += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
+        private_tmp = os.path.join(kernel_dir, "tmp")
+        os.makedirs(private_tmp, exist_ok=True)
+        cmd += ["--bind", private_tmp, "/tmp"]
+        for path in self.readable():
+            if any(_inside(path, h) for h in hidden):
+                cmd += ["--ro-bind", path, path]
+        cmd += ["--bind", kernel_dir, kernel_dir, "--bind", cwd, cwd, "--chdir", cwd]
+        for name, value in (("HOME", "/tmp"), ("MPLCONFIGDIR", "/tmp/matplotlib"), ("PYTHONNOUSERSITE", "1")):
+            cmd += ["--setenv", name, value]
+        # Inside its own process tree the kernel's parent is pid 1: told so, ipykernel does not mistake that
+        # for "my parent died". --die-with-parent stops the sandbox when nbgrader stops.
+        cmd += ["--setenv", "JPY_PARENT_PID", "1"]
+        # -I: the kernel imports nothing from its working directory (a submitted ipykernel_launcher.py or
+        # numpy.py would otherwise replace the real ones).
+        python, *rest = kernel_cmd
+        if os.path.basename(python).startswith("python") and "-I" not in rest:
+            rest = ["-I", *rest]
+        return [*cmd, "--", python, *rest]
+
+    async def _async_pre_start_kernel(self, **kw):
+        if os.environ.get(OPT_OUT) == "1":
+            self.log.warning("!" * 100 + f"\n{OPT_OUT}=1: grading kernels run WITHOUT a sandbox; student code can read "
+                             "and change every file you can (masters, gradebook, other students' work).\n" + "!" * 100)
+            return await super()._async_pre_start_kernel(**kw)
+        problem = bwrap_problem(self.bwrap)
+        if problem:
+            raise SandboxError(problem)
+        if shutil.which("prlimit") is None:
+            raise SandboxError("prlimit (util-linux) is missing: it sets the memory and file-size limits of kernels.")
+        # The kernel talks to nbgrader over Unix sockets in a folder of its own: it needs no network.
+        self._kernel_dir = tempfile.mkdtemp(prefix="dlfs-kernel-")
+        self.transport, self.ip = "ipc", os.path.join(self._kernel_dir, "ipc")
+        self.connection_file = os.path.join(self._kernel_dir, "kernel.json")
+        # Interrupt (after a cell's timeout) with a message: a SIGINT to the process group would stop bwrap.
+        self.kernel_spec.interrupt_mode = "message"
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        env = kw.get("env") or dict(os.environ)
+        kw["env"] = {k: v for k, v in env.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIXES)}
+        cmd = self.sandbox_command(kernel_cmd, kw.get("cwd") or os.getcwd(), self._kernel_dir)
+        self.log.debug("Sandboxed kernel: %s", cmd)
+        return cmd, kw
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if self._kernel_dir and not restart:
+            shutil.rmtree(self._kernel_dir, ignore_errors=True)
+            self._kernel_dir = None
+
+    cleanup_resources = _async_cleanup_resources

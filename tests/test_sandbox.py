@@ -1,0 +1,157 @@
+"""The bubblewrap sandbox of grading kernels (course/sandbox.py): what student code can read, write and reach
+while plain `nbgrader autograde` grades it, and that grading refuses to run unsandboxed unless told to."""
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import copy_course
+from quiz_course import QUIZ, add_quiz, autograde, scores, submit, variant
+
+from course import pipeline, sandbox
+from course.sandbox import OPT_OUT, SandboxedKernelManager, SandboxError
+
+PROBE = '''
+import json, os, socket
+ROOT, PORT = {root!r}, {port!r}
+report = {{"read": {{}}, "write": {{}}}}
+for name, path in {{"master": f"{{ROOT}}/source/quiz/quiz.ipynb", "gradebook": f"{{ROOT}}/gradebook.db",
+                   "other student": f"{{ROOT}}/submitted/honest/quiz/quiz.ipynb", "home": {home!r},
+                   "tooling": f"{{ROOT}}/course/checks.py"}}.items():
+    try:
+        with open(path, "rb") as f:
+            report["read"][name] = len(f.read())
+    except OSError as exc:
+        report["read"][name] = type(exc).__name__
+for name, path in {{"course root": f"{{ROOT}}/planted.txt", "other student": f"{{ROOT}}/submitted/honest/quiz/quiz.ipynb",
+                   "tmp": "/tmp/scratch.txt", "own folder": "probe-output.txt"}}.items():
+    try:
+        with open(path, "w") as f:
+            f.write("probe")
+        report["write"][name] = "written"
+    except OSError as exc:
+        report["write"][name] = type(exc).__name__
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+    report["network"] = "connected"
+except OSError as exc:
+    report["network"] = type(exc).__name__
+os.symlink(f"{{ROOT}}/source/quiz/quiz.ipynb", "answers.ipynb")
+os.symlink("../../../gradebook.db", "grades.db")
+os.mkfifo("pipe")
+report["secret_env"] = os.environ.get("DLFS_TEST_SECRET")
+report["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+report["numpy"] = __import__("numpy").__file__
+print("PROBE" + json.dumps(report))
+'''
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("sandbox"))
+    add_quiz(root)
+    submit(root, "honest", variant())
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    code = PROBE.format(root=str(root), port=listener.getsockname()[1], home=str(Path.home() / ".bashrc"))
+    submit(root, "probe", variant(extra=[("add", code)]))
+    honest_before = (root / "submitted" / "honest" / QUIZ / "quiz.ipynb").read_bytes()
+    os.environ["DLFS_TEST_SECRET"] = "grader-only"
+    master_mode = (root / "source" / QUIZ / "quiz.ipynb").stat().st_mode
+    try:
+        proc = autograde(root, QUIZ)
+        pipeline.feedback(QUIZ, root)
+    finally:
+        del os.environ["DLFS_TEST_SECRET"]
+        listener.close()
+    graded = nbformat.read(str(root / "autograded" / "probe" / QUIZ / "quiz.ipynb"), as_version=4)
+    probe = next(c for c in graded.cells if "PROBE" in c.source)
+    text = "".join(o.get("text", "") for o in probe.outputs)
+    report = json.loads(text.split("PROBE", 1)[1].splitlines()[0])
+    return {"root": root, "proc": proc, "report": report, "honest_before": honest_before, "master_mode": master_mode,
+            "scores": scores(root, QUIZ)}
+
+
+def test_grading_runs_and_honest_students_keep_full_marks(probed):
+    assert probed["proc"].returncode == 0, probed["proc"].stderr[-3000:]
+    assert probed["scores"]["honest"] == {"test_add": 1.0, "test_mean": 1.0}
+    assert probed["scores"]["probe"] == {"test_add": 1.0, "test_mean": 1.0}
+
+
+def test_student_code_cannot_read_masters_gradebook_or_other_work(probed):
+    read = probed["report"]["read"]
+    for name in ["master", "gradebook", "other student", "home", "tooling"]:
+        assert read[name] == "FileNotFoundError", f"student code could read the {name}: {read}"
+
+
+def test_student_code_writes_only_its_own_folder(probed):
+    write, root = probed["report"]["write"], probed["root"]
+    assert write["own folder"] == "written" and write["tmp"] == "written"
+    assert (root / "autograded" / "probe" / QUIZ / "probe-output.txt").is_file()
+    assert not (root / "planted.txt").exists(), "a write into the course root reached the real folder"
+    assert (root / "submitted" / "honest" / QUIZ / "quiz.ipynb").read_bytes() == probed["honest_before"]
+
+
+def test_links_planted_by_student_code_lead_nowhere(probed):
+    root = probed["root"]
+    for folder in [root / "autograded" / "probe" / QUIZ, root / "feedback" / "probe" / QUIZ]:
+        names = sorted(p.name for p in folder.iterdir())
+        assert not {"answers.ipynb", "grades.db", "pipe"} & set(names), f"{folder}: {names}"
+    assert (root / "source" / QUIZ / "quiz.ipynb").stat().st_mode == probed["master_mode"], \
+        "nbgrader changed the master's permissions through a link"
+
+
+def test_student_code_has_no_network_no_secrets_and_its_own_processes(probed):
+    report = probed["report"]
+    assert report["network"] != "connected"
+    assert report["secret_env"] is None, "the grader's environment leaked into the kernel"
+    assert report["processes"] <= 3, "the kernel sees processes outside its sandbox"
+    assert report["numpy"].startswith(sys.prefix), "Python's packages are readable inside the sandbox"
+
+
+def test_the_sandbox_hides_the_course_and_exposes_data_read_only(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    km = SandboxedKernelManager(course_root=str(tmp_path), readonly_paths=[str(data)])
+    cwd = tmp_path / "autograded" / "s" / "a"
+    cwd.mkdir(parents=True)
+    cmd = km.sandbox_command([sys.executable, "-m", "ipykernel_launcher"], cwd, str(tmp_path / "k"))
+    text = " ".join(cmd)
+    assert f"--tmpfs {tmp_path}" in text and f"--bind {cwd} {cwd} --chdir {cwd}" in text
+    assert f"--ro-bind {data} {data}" in text
+    assert "--unshare-all" in cmd and "--cap-drop" in cmd and "--share-net" not in cmd
+    assert f"--as={km.memory_limit}" in cmd
+    kernel = cmd[len(cmd) - cmd[::-1].index("--"):]
+    assert kernel[:2] == [sys.executable, "-I"], "the kernel must not import modules from its working folder"
+
+
+def test_grading_refuses_to_start_without_bubblewrap(monkeypatch):
+    monkeypatch.delenv(OPT_OUT, raising=False)
+    km = SandboxedKernelManager(kernel_name="python3", bwrap="no-such-bwrap")
+    with pytest.raises(SandboxError, match=f"apt-get install bubblewrap.*{OPT_OUT}=1"):
+        asyncio.run(km.start_kernel())
+    assert sandbox.bwrap_problem() is None, "bubblewrap must work on the machines that run these tests"
+
+
+def test_opting_out_runs_unsandboxed_with_a_loud_warning(monkeypatch, caplog):
+    monkeypatch.setenv(OPT_OUT, "1")
+    km = SandboxedKernelManager(kernel_name="python3", bwrap="no-such-bwrap")
+    km.log = logging.getLogger("test_sandbox")
+
+    async def start_and_stop():
+        await km.start_kernel()
+        try:
+            assert await km.is_alive()
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    with caplog.at_level(logging.WARNING, logger="test_sandbox"):
+        asyncio.run(start_and_stop())
+    assert "WITHOUT a sandbox" in caplog.text
