@@ -120,8 +120,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         private_tmp = os.path.join(kernel_dir, "tmp")
         os.makedirs(private_tmp, exist_ok=True)
         cmd += ["--bind", private_tmp, "/tmp"]
-        for path in self.readable():
-            if any(_inside(path, h) for h in hidden):
+        for path in self.readable():  # Python and the data, where a hidden folder or the private /tmp covers them
+            if any(_inside(path, h) for h in [*hidden, "/tmp"]):
                 cmd += ["--ro-bind", path, path]
         cmd += ["--bind", kernel_dir, kernel_dir, "--bind", cwd, cwd, "--chdir", cwd]
         for name, value in (("HOME", "/tmp"), ("MPLCONFIGDIR", "/tmp/matplotlib"), ("PYTHONNOUSERSITE", "1")):
