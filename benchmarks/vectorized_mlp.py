@@ -52,46 +52,6 @@ SKIP = {"autograd_mlp": {"load_data", "train_base", "plot_training_results", "im
                           "train_cifar"}}
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
-# ---- Proposed change to the master (autograd_mlp, Part 7), measured here until the master has it. ----
-# backward_vec frees each graph it has walked, as the scalar engine's backward does (free_graph, Part 3):
-# every node and its _backward closure form a reference cycle, and the setup cell's collector threshold
-# (500,000, for the scalar engine) lets ~1 GB of dead graphs pile up, so each step's arrays land in
-# fresh memory (page faults). VEC_DTYPE lets the engine run in float32 (create_value_vec cast to float64).
-PROPOSED = {  # cell: (a text found in the cell once it has the change, [(old, new) replacements])
-    "vec_model": ("free_graph(", [
-        ("def backward_vec(loss):\n", "def backward_vec(loss, retain_graph=False):\n"),
-        ("        node['_backward']()\n",
-         "        node['_backward']()\n    if not retain_graph:\n        free_graph(order)\n")]),
-    "create_value_vec": ("VEC_DTYPE", [
-        ("def create_value_vec(",
-         ("VEC_DTYPE = np.float64  # every array of the engine: np.float32 halves memory and time\n\n\n"
-          "def create_value_vec(")),
-        ("float64 copy of data", "a copy of data as VEC_DTYPE"),
-        ("dtype=np.float64", "dtype=VEC_DTYPE")]),
-}
-
-
-def propose(gid, source):
-    """The proposed change applied to one cell (solution view); a cell that has it already stays as it is."""
-    done, replacements = PROPOSED.get(gid, ("", []))
-    if not replacements or done in source:
-        return source
-    for old, new in replacements:
-        if old not in source:
-            raise RuntimeError(f"benchmarks/vectorized_mlp.py: cell {gid!r} no longer contains {old!r}; "
-                               "update PROPOSED to the master's current code")
-        source = source.replace(old, new, 1)
-    return source
-
-
-def master_has_proposal():
-    from course import master_path
-    from course.notebooks import cell_by_id, read, solution_notebook
-
-    nb = solution_notebook(read(master_path("autograd_mlp")))
-    return all(propose(gid, cell_by_id(nb, gid).source) == cell_by_id(nb, gid).source for gid in PROPOSED)
-
-
 # ---- The three implementations: each returns (step, weights) from the same initial weights. ----
 # step(x (64, 784), one-hot y (64, 10), labels (64,)) -> the batch's mean loss; weights() -> [(W, b)]
 # with W (in, out), for comparisons.
@@ -176,8 +136,7 @@ def trainer(impl, dtype, init=None):
         return torch_trainer(dtype, init)
     if impl == "layers":
         return layers_trainer(load_master("model_fitting", SKIP["model_fitting"]), dtype, init)
-    edit = propose if impl == "master+change" else None
-    return master_trainer(load_master("autograd_mlp", SKIP["autograd_mlp"], edit=edit), dtype, init)
+    return master_trainer(load_master("autograd_mlp", SKIP["autograd_mlp"]), dtype, init)
 
 
 def load_data(dtype, samples=60000):
@@ -286,10 +245,7 @@ def main():
     if args.child:
         return child(args)
 
-    impls = [("master", "master (autograd_mlp)")]
-    if not master_has_proposal():
-        impls.append(("master+change", "master + proposed change"))
-    impls.append(("layers", "layers (model_fitting)"))
+    impls = [("master", "master (autograd_mlp)"), ("layers", "layers (model_fitting)")]
     if importlib.util.find_spec("torch"):
         import torch
 
