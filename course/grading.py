@@ -38,7 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import master_path
-from .notebooks import grade_id, read
+from .notebooks import grade_cells, grade_id, read
 
 LOCK_RETRIES = 6  # attempts at one submission while SQLite says "database is locked"
 
@@ -181,12 +181,6 @@ def incomplete(entry, test_ids):
         return f"several grades for {', '.join(sorted(set(entry['doubled'])))}"
     missing = sorted(t for t in test_ids if t not in entry["grades"] or entry["grades"][t][2] is None)
     return f"no score for {', '.join(missing)}" if missing else None
-
-
-def autograded_cells(master):
-    """The grade ids of the autograded test cells (code cells with points)."""
-    return [grade_id(c) for c in master.cells
-            if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
 # ---------------------------------------------------------------- one submission, inside a worker
@@ -499,7 +493,7 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
         log_result(root, assignment, result, "")
     shas = {s: sha256(p) for s, p in sorted(found.items()) if p is not None}
 
-    test_ids = autograded_cells(read(master_path(assignment, root)))
+    test_ids = list(grade_cells(read(master_path(assignment, root))))
     run.synced = prepare_gradebook(root, assignment, db_url, list(shas))
     state, log = ({}, {}) if force else (gradebook_state(db_url, assignment), grading_log(root, assignment))
     todo = []

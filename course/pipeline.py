@@ -47,12 +47,12 @@ def scores(name, root=ROOT, db_url=None):
     """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
     (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
     and 'status': 'graded', or 'not graded: why' when the gradebook lacks a score for some test."""
-    from .grading import autograded_cells, gradebook_state, gradebook_url, grading_log, grading_status
+    from .grading import gradebook_state, gradebook_url, grading_log, grading_status
 
     root = Path(root)
     master = read(master_path(name, root))
     points, manual_points = grade_cells(master), manual_cells(master)
-    rows, log, test_ids = [], grading_log(root, name), autograded_cells(master)
+    rows, log, test_ids = [], grading_log(root, name), list(grade_cells(master))
     for student, entry in sorted(gradebook_state(gradebook_url(root, db_url), name).items()):
         tests = {k: v[:2] for k, v in entry["grades"].items() if k in points}
         manual = {k: v[:2] for k, v in entry["grades"].items() if k in manual_points}

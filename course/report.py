@@ -13,17 +13,12 @@ from pathlib import Path
 
 from . import master_path
 from .grading import gradebook_url, grading_log, notebook_path, reports_dir
-from .notebooks import HIDDEN_BEGIN, grade_id, read
+from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, grade_id, read
 
 
 def test_cells(master):
     """[(grade id, points, has hidden tests)] of the autograded test cells, in notebook order."""
-    out = []
-    for cell in master.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade"):
-            out.append((meta["grade_id"], float(meta.get("points", 0)), HIDDEN_BEGIN in cell.source))
-    return out
+    return [(gid, points, HIDDEN_BEGIN in cell_by_id(master, gid).source) for gid, points in grade_cells(master).items()]
 
 
 def failure_message(cell):
