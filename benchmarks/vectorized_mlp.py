@@ -10,13 +10,14 @@ cross-entropy, backward, plain SGD update (lr 0.1, no momentum), in float32 and 
 All start from the same weights and see the same batches (one epoch: the 60,000 training images in a
 shuffled order fixed by the seed, batches of 64, the last of 32), so their first-epoch mean losses
 must agree, shown as a check: in float64 to 6 digits; in float32 to about 3 (a rounding can flip a
-ReLU whose input is near 0, and from then on the runs differ a little). Each (implementation, float type, thread count) runs in a
-fresh process whose BLAS (and PyTorch) use that many threads: one warm-up epoch, then --reps timed
-epochs; the table shows the median. GFLOP/s counts the matrix products a step needs (forward,
+ReLU whose input is near 0, and from then on the runs differ a little). Each measurement runs in a fresh
+process whose BLAS (and PyTorch) use the given number of threads: one warm-up epoch, then --reps timed
+epochs. The implementations take turns, --rounds times (in a rotating order), so that a slow spell of a
+shared machine hits all of them alike; the table shows the median over all rounds. GFLOP/s counts the matrix products a step needs (forward,
 weight gradients, input gradients of the hidden layers); the peak is a 2048 x 2048 NumPy matmul
 with the same threads.
 
-    python benchmarks/vectorized_mlp.py [--reps 3] [--threads 1,$(nproc)] [--plot benchmarks/out/vectorized_mlp.png]
+    python benchmarks/vectorized_mlp.py [--reps 3] [--rounds 3] [--threads 1,$(nproc)] [--plot PATH]
 
 PyTorch: pip install -r benchmarks/requirements.txt (best in a separate virtual environment,
 see docs/benchmarks.md). Without it the NumPy code is still measured.
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, load_master, machine, median_runs, thread_env, timed
+from common import ROOT, load_master, machine, thread_env, timed
 
 SIZES = [784, 128, 64, 10]
 ACTIVATIONS = ['relu', 'relu', 'softmax']
@@ -232,7 +233,8 @@ def plot(rows, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reps", type=int, default=3, help="timed epochs after the warm-up epoch")
+    parser.add_argument("--reps", type=int, default=3, help="timed epochs after the warm-up epoch, per process")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each implementation takes (a process each)")
     parser.add_argument("--threads", default="1", help=f"comma-separated thread counts, e.g. 1,{os.cpu_count()} "
                         "(more than one: only on an otherwise idle machine, or the threads wait on each other)")
     parser.add_argument("--dtypes", default="float32,float64")
@@ -253,25 +255,30 @@ def main():
     else:
         print("PyTorch is not installed, so only the NumPy code is measured. To compare with it: "
               "pip install -r benchmarks/requirements.txt (see docs/benchmarks.md)\n")
-    print(f"784-128-64-10, batch {BATCH}, SGD lr {LR}: seconds per epoch of {args.samples} images, "
-          f"median of {args.reps} epochs after a warm-up epoch, each row a fresh process")
+    print(f"784-128-64-10, batch {BATCH}, SGD lr {LR}: seconds per epoch of {args.samples} images; "
+          f"{args.rounds} rounds in which each implementation runs in a fresh process, a warm-up epoch "
+          f"then {args.reps} timed ones; median (fastest-slowest) of the {args.rounds * args.reps} timed epochs")
     print(f"machine: {machine()}")
     rows, started = [], time.time()
-    header = (f"{'threads':<8}{'float':<9}{'implementation':<27}{'s/epoch (runs)':<27}{'x PyTorch':>10}"
+    header = (f"{'threads':<8}{'float':<9}{'implementation':<27}{'s/epoch (range)':<20}{'x PyTorch':>10}"
               f"{'GFLOP/s':>9}{'of peak':>9}{'loss, epoch 1':>15}")
     for threads in [int(t) for t in args.threads.split(",")]:
         for dtype_name in args.dtypes.split(","):
             peak = spawn("peak", dtype_name, threads, args.reps, args.samples)["gflops"]
             print(f"\n{threads} thread(s), {dtype_name}: peak {peak:.1f} GFLOP/s "
                   f"(2048 x 2048 NumPy matmul)\n{header}")
-            group = []
-            for impl, name in impls:
-                out = spawn(impl, dtype_name, threads, args.reps, args.samples)
-                row = {"threads": threads, "dtype": dtype_name, "impl": impl, "name": name, **out}
-                if "times" in out:
-                    row["median"] = statistics.median(out["times"])
+            group = [{"threads": threads, "dtype": dtype_name, "impl": impl, "name": name, "times": []}
+                     for impl, name in impls]
+            for r in range(args.rounds):
+                for row in group[r % len(group):] + group[:r % len(group)]:  # a different one goes first
+                    if "error" not in row:
+                        out = spawn(row["impl"], dtype_name, threads, args.reps, args.samples)
+                        row["times"] += out.pop("times", [])
+                        row.update(out)  # loss_epoch1 (the same every round) or error
+            for row in group:
+                if row["times"]:
+                    row["median"] = statistics.median(row["times"])
                     row["gflops"] = FLOPS_PER_SAMPLE * args.samples / row["median"] / 1e9
-                group.append(row)
             torch_time = next((r["median"] for r in group if r["impl"] == "torch" and "median" in r), None)
             for r in group:
                 lead = f"{threads:<8}{dtype_name:<9}{r['name']:<27}"
@@ -279,7 +286,8 @@ def main():
                     print(f"{lead}n/a: {r['error']}")
                     continue
                 ratio = f"{r['median'] / torch_time:.2f}" if torch_time else "-"
-                print(f"{lead}{median_runs(r['times']):<27}{ratio:>10}{r['gflops']:>9.1f}"
+                spread = f"{r['median']:.2f} ({min(r['times']):.2f}-{max(r['times']):.2f})"
+                print(f"{lead}{spread:<20}{ratio:>10}{r['gflops']:>9.1f}"
                       f"{r['gflops'] / peak:>9.0%}{r['loss_epoch1']:>15.6f}")
             rows += group
     print(f"\nx PyTorch: time / PyTorch's time (below 1: faster). {time.time() - started:.0f} s in all; "

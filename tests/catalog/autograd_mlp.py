@@ -313,8 +313,13 @@ BUGS = {
     },
     "vec_value_scalar_grad": {
         "what": "create_value_vec starts 'grad' at the scalar 0.0, as in the scalar engine",
-        "edits": [("create_value_vec", "'grad': np.zeros_like(data)", "'grad': 0.0")],
+        "edits": [("create_value_vec", "'grad': np.zeros(data.shape, VEC_DTYPE)", "'grad': 0.0")],
         "fails": ["ec_test_create_value_vec"],
+    },
+    "matmul_vec_requires_grad_default_false": {
+        "what": "matmul_vec reads b.get('requires_grad') without the default True: b's gradient is never computed",
+        "edits": [("vec_ops", "if b.get('requires_grad', True):", "if b.get('requires_grad'):")],
+        "fails": ["ec_test_vec_ops"],
     },
     "matmul_vec_transposed": {
         "what": "matmul_vec's gradient for b is transposed",
@@ -531,9 +536,10 @@ VARIANTS = {
                     "                p['data'] -= step_size"))],
     },
     "vec_ops_einsum_where": {
-        "what": "matmul_vec with np.einsum, add_vec sums all broadcast axes in one np.sum then reshapes, "
+        "what": "matmul_vec with np.einsum and b's gradient always computed (requires_grad ignored), add_vec sums all broadcast axes in one np.sum then reshapes, "
                 "relu_vec with np.where on the output, sigmoid_vec from out['data']",
-        "edits": [("vec_ops", "a['grad'] += out['grad'] @ b['data'].T\n        b['grad'] += a['data'].T @ out['grad']",
+        "edits": [("vec_ops", ("a['grad'] += out['grad'] @ b['data'].T\n        if b.get('requires_grad', True):\n"
+                               "            b['grad'] += a['data'].T @ out['grad']"),
                    ("a['grad'] += np.einsum('ij,kj->ik', out['grad'], b['data'])\n"
                     "        b['grad'] += np.einsum('ki,kj->ij', a['data'], out['grad'])")),
                   ("vec_ops", ADD_VEC_BACKWARD,

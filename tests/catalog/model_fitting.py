@@ -253,6 +253,12 @@ BUGS = {
         "edits": [("dense_layer", "return grad_z @ self.W.T", "return grad_a @ self.W.T")],
         "fails": ["test_dense_backward"],
     },
+    "need_input_grad_inverted": {
+        "what": "backward returns None when dL/dx is asked for, and computes it only when it is not",
+        "edits": [("dense_layer", "return grad_z @ self.W.T if need_input_grad else None",
+                   "return None if need_input_grad else grad_z @ self.W.T")],
+        "fails": ["test_dense_backward"],
+    },
     "dx_uses_W_not_its_transpose": {
         "what": "backward returns dz @ W instead of dz @ W.T",
         "edits": [("dense_layer", "return grad_z @ self.W.T", "return grad_z @ self.W")],
@@ -289,17 +295,22 @@ BUGS = {
     },
     "backward_skips_first_layer": {
         "what": "SimpleModel.backward's loop stops before the first layer, whose dW and db are never computed",
-        "edits": [("simple_model", "for layer in reversed(self.layers[:-1]):", "for layer in reversed(self.layers[1:-1]):")],
+        "edits": [("simple_model", "for i in range(last, -1, -1):", "for i in range(last, 0, -1):")],
         "fails": ["test_model_gradients"],
     },
     "backward_in_forward_order": {
         "what": "SimpleModel.backward visits the hidden layers first to last (right only with one hidden layer)",
-        "edits": [("simple_model", "for layer in reversed(self.layers[:-1]):", "for layer in self.layers[:-1]:")],
+        "edits": [("simple_model", "for i in range(last, -1, -1):", "for i in [last, *range(last)]:")],
         "fails": ["test_model_gradients"],
     },
     "wrt_logits_to_every_layer": {
         "what": "SimpleModel.backward passes wrt_logits to every layer: hidden layers skip their derivative",
-        "edits": [("simple_model", "grad = layer.backward(grad)", "grad = layer.backward(grad, wrt_logits=wrt_logits)")],
+        "edits": [("simple_model", "wrt_logits=wrt_logits and i == last", "wrt_logits=wrt_logits")],
+        "fails": ["test_model_gradients"],
+    },
+    "need_input_grad_on_the_wrong_end": {
+        "what": "SimpleModel.backward asks the last layer, not the first, to skip dL/dx: the layers below get None",
+        "edits": [("simple_model", "need_input_grad=i > 0", "need_input_grad=i < last")],
         "fails": ["test_model_gradients"],
     },
     "lr_applied_twice": {
@@ -530,8 +541,8 @@ class DenseLayer:
         self.a = self.f(self.z)
         return self.a
 
-    def backward(self, grad_a, wrt_logits=False):
-        """grad_a: dL/da (N, output_dim) -> dL/dx (N, input_dim); fills self.dW and self.db."""
+    def backward(self, grad_a, wrt_logits=False, need_input_grad=True):
+        """grad_a: dL/da (N, output_dim) -> dL/dx (N, input_dim), computed even when not needed."""
         if wrt_logits:
             grad_z = grad_a
         elif self.df is None:
@@ -553,17 +564,19 @@ class DenseLayer:
                    "            layer.W -= lr * layer.vW\n            layer.b -= lr * layer.vb"))],
     },
     "model_by_index": {
-        "what": "SimpleModel with functools.reduce forward, an index loop backward that passes wrt_logits to the "
-                "last layer only, and a positional wrt_logits in compute_gradients",
+        "what": "SimpleModel with functools.reduce forward, a backward that never passes need_input_grad (the first "
+                "layer's dL/dx is computed and dropped: slower, still right), and a positional wrt_logits in "
+                "compute_gradients",
         "edits": [("simple_model", """        for layer in self.layers:
             x = layer.forward(x)
         return x""", """        import functools
         return functools.reduce(lambda out, layer: layer.forward(out), self.layers, x)"""),
-                  ("simple_model", """        grad = self.layers[-1].backward(grad_output, wrt_logits=wrt_logits)
-        for layer in reversed(self.layers[:-1]):
-            grad = layer.backward(grad)""", """        grad, last = grad_output, len(self.layers) - 1
+                  ("simple_model", """        grad, last = grad_output, len(self.layers) - 1
         for i in range(last, -1, -1):
-            grad = self.layers[i].backward(grad, wrt_logits and i == last)"""),
+            grad = self.layers[i].backward(grad, wrt_logits=wrt_logits and i == last, need_input_grad=i > 0)""",
+                   """        grad = self.layers[-1].backward(grad_output, wrt_logits=wrt_logits)
+        for layer in reversed(self.layers[:-1]):
+            grad = layer.backward(grad)"""),
                   ("compute_gradients", """    preds = model.forward(X)
     loss = loss_fn(preds, Y)
     model.backward(d_loss(preds, Y), wrt_logits=fused)""", """    preds = model.forward(X)
