@@ -22,7 +22,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import ROOT, master_path
-from .notebooks import grade_id
+from .notebooks import grade_id, nbgrader_meta
 
 SUSPICIOUS = [
     (r"\bget_ipython\b|\bIPython\b|\bipykernel\b", "reaches into the IPython shell (hooks, history, error handlers)"),
@@ -46,10 +46,6 @@ _COPY_NAME = re.compile(r"^(copy of\s+)*(?P<stem>.+?)(\s*\(\d+\)|\s*-\s*copy(\s*
 
 class NotebookRejected(ValueError):
     """This notebook cannot be autograded as the assignment; the message says why and what to do."""
-
-
-def nbgrader_meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
 
 
 def ids(nb):

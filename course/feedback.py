@@ -16,7 +16,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import master_path
-from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions, marked_lines
+from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions, marked_lines, nbgrader_meta
 
 REDACTED = "[hidden test line]"
 
@@ -54,7 +54,7 @@ def scrub_cell(cell, secrets=()):
     cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
     for out in cell.get("outputs", []):
         _redact_output(out, secrets)
-    if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+    if not nbgrader_meta(cell).get("grade"):
         return cell
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":

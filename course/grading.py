@@ -38,7 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import master_path
-from .notebooks import grade_cells, grade_id, read
+from .notebooks import grade_cells, grade_id, nbgrader_meta, read
 
 LOCK_RETRIES = 6  # attempts at one submission while SQLite says "database is locked"
 
@@ -93,7 +93,7 @@ def checked_cells(master):
     locked cells (not the solution cells, whose source the student writes)."""
     out = {}
     for cell in master.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
             out[grade_id(cell)] = cell.source
     return out
@@ -111,7 +111,7 @@ def stale_cells(gb, assignment, master):
     points = {c.name: c.max_score for c in nb.grade_cells}
     stale = [gid for gid, src in checked_cells(master).items() if stored.get(gid) != src]
     for cell in master.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("grade") and points.get(meta["grade_id"]) != float(meta.get("points", 0)):
             stale.append(meta["grade_id"])
     return sorted(set(stale))

@@ -31,6 +31,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
+from .notebooks import nbgrader_meta
 from .sandbox import SandboxedKernelManager
 
 KERNEL_GUARD = Path(__file__).with_name("kernel_guard.py")
@@ -38,11 +39,11 @@ GUARD_MODULE = "_dlfs_guard"
 
 
 def is_test(cell):
-    return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("grade"))
 
 
 def is_locked(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = nbgrader_meta(cell)
     return cell.cell_type == "code" and bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
 
 
@@ -184,7 +185,7 @@ class GuardedExecute(Execute):
             cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")] if test else []
             return cell, resources
         self._output_size, self._flooded = 0, False
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         source, where = cell.source, f"{index} ({gid or 'a student cell'})"
         try:
             if not self._installed:  # before the first cell: no student code has run yet

@@ -25,8 +25,13 @@ def write(nb, path):
     nbformat.write(nb, str(path))
 
 
+def nbgrader_meta(cell):
+    """The cell's nbgrader metadata ({} for a cell nbgrader does not know)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
 def grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_meta(cell).get("grade_id")
 
 
 def cell_by_id(nb, gid):
@@ -39,7 +44,7 @@ def cell_by_id(nb, gid):
 def _graded(nb, cell_type):
     out = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("grade") and cell.cell_type == cell_type:
             out[meta["grade_id"]] = float(meta.get("points", 0))
     return out
@@ -136,7 +141,7 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     ns = {"__name__": "__course__"} if namespace is None else namespace
     for cell in nb.cells:
         gid = grade_id(cell)
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if cell.cell_type != "code" or gid in skip or meta.get("grade"):
             continue
         source = edit(gid, cell.source) if edit else cell.source
@@ -164,7 +169,7 @@ def grade_in_process(nb, skip=(), namespace=None):
         gid = grade_id(cell) or f"cell-{i}"
         if cell.cell_type != "code" or gid in skip:
             continue
-        is_test = cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
+        is_test = nbgrader_meta(cell).get("grade", False)
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                     warnings.catch_warnings():
