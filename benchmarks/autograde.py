@@ -3,9 +3,9 @@
 Builds a scratch copy of the course, generates the release, submits the reference solution and
 times the course's autograde (nbgrader's autograder with nbgrader_config.py: sandboxed kernel, every
 cell, hidden tests, gradebook) several times after an untimed warm-up run. Per-part shares come from the execution timestamps nbgrader records in the
-autograded notebook (of the last run).
+autograded notebook (of the last run); a bar chart shows them (benchmarks/out/autograde.png).
 
-    python benchmarks/autograde.py [assignment ...] [--reps 3] [--warmup 1]
+    python benchmarks/autograde.py [assignment ...] [--reps 3] [--warmup 1] [--plot PATH]
 """
 
 import argparse
@@ -44,13 +44,42 @@ def part_times(nb):
     return parts
 
 
+def plot(results, path):
+    """One horizontal bar per assignment: its cells' seconds, split into the notebook's parts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(results)))
+    colors = plt.get_cmap("tab20").colors
+    for row, (name, parts) in enumerate(results.items()):
+        left, total = 0.0, sum(parts.values())
+        for k, (part, secs) in enumerate(parts.items()):
+            ax.barh(row, secs, left=left, color=colors[k % len(colors)], edgecolor="white")
+            if secs / total >= 0.08:  # room for a label
+                ax.text(left + secs / 2, row, f"{part}\n{secs:.0f} s", ha="center", va="center", fontsize=7)
+            left += secs
+    ax.set_yticks(range(len(results)), list(results))
+    ax.invert_yaxis()
+    ax.set(xlabel="seconds of cell execution while autograding one submission", title="Where autograding time goes")
+    ax.grid(True, axis="x", alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("assignment", nargs="*")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
+    parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "out" / "autograde.png"),
+                        help="where to write the bar chart ('' for none)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    results = {}
     for name in args.assignment or assignments():
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -71,6 +100,9 @@ def main():
         for part, secs in parts.items():
             print(f"{part:<28}{secs:>10.1f}{secs / total:>8.0%}")
         print(f"{'cells in total':<28}{total:>10.1f}")
+        results[name] = parts
+    if args.plot:
+        print(f"\nplot: {plot(results, Path(args.plot))}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,21 @@ def test_vectorized_default_ends_in_softmax_and_the_fused_loss_checks_it(mlp_ns)
         mlp_ns["categorical_crossentropy_loss_vec"](pred, np.eye(2)[:, [0, 1, 0, 1, 0]])
 
 
+def test_forward_vec_spares_the_images_a_gradient(mlp_ns):
+    # Found by benchmarks/vectorized_mlp.py: the images' gradient W0.T @ G cost as much as dW0 and was thrown away.
+    np.random.seed(0)
+    mlp = mlp_ns["initialize_model_vec"]([6, 4, 3], activations=["relu", "softmax"])
+    pred, cache = mlp_ns["forward_vec"](mlp, np.random.default_rng(0).normal(size=(6, 5)))
+    mlp_ns["backward_vec"](mlp_ns["categorical_crossentropy_loss_vec"](pred, np.eye(3)[:, [0, 1, 2, 0, 1]]))
+    assert cache[0]["requires_grad"] is False and not np.any(cache[0]["grad"]), "the images got a gradient"
+    assert np.any(mlp["parameters"][0]["grad"]), "the first layer's weights got no gradient"
+    a, b = (mlp_ns["create_value_vec"](np.ones((2, 2))) for _ in range(2))
+    out = mlp_ns["matmul_vec"](a, b)
+    out["grad"] = np.ones((2, 2))
+    out["_backward"]()
+    assert np.all(b["grad"] == 2), "a node without the flag must still get its gradient"
+
+
 def test_softmax_vec_backward_is_the_true_jacobian_product(mlp_ns):
     # Seed: softmax_vec passed the gradient through unchanged, wrong for any loss but the fused one.
     rng = np.random.default_rng(0)

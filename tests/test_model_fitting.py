@@ -91,6 +91,25 @@ def test_seed_backward_trains_far_worse_on_mnist():
 
 # ---- 2. one update, learning rate once ----
 
+def test_the_first_layer_skips_its_input_gradient(mf_ns, monkeypatch):
+    # Found by benchmarks/vectorized_mlp.py: dL/dx of the first layer (the data) cost as much as its dW, unused.
+    rng = np.random.default_rng(0)
+    model = small_model(mf_ns)
+    X, Y = rng.normal(size=(6, 4)), np.eye(3)[rng.integers(0, 3, size=6)]
+    returned = []
+    for layer in model.layers:
+        def spy(*args, _backward=layer.backward, **kwargs):
+            returned.append(_backward(*args, **kwargs))
+            return returned[-1]
+        monkeypatch.setattr(layer, "backward", spy)
+    mf_ns["compute_gradients"](model, X, Y, "cross_entropy")
+    assert returned[0].shape == (6, 5) and returned[1] is None, "only the first layer may skip dL/dx"
+    want = numerical_layer_grad(mf_ns, model, X, Y, "cross_entropy", model.layers[0])
+    assert np.allclose(model.layers[0].dW, want, atol=1e-7)
+    dx = mf_ns["DenseLayer"].backward(model.layers[0], rng.normal(size=(6, 5)))
+    assert dx.shape == (6, 4), "by default backward returns dL/dx"
+
+
 def test_update_applies_the_learning_rate_once_and_has_no_twin(mf_ns):
     # Seed: update() computed W += lr * v * lr; a second method, correct_update(), did it right.
     assert not hasattr(mf_ns["SimpleModel"], "correct_update")
