@@ -45,25 +45,26 @@ def part_times(nb):
 
 
 def plot(results, path):
-    """One horizontal bar per assignment: its cells' seconds, split into the notebook's parts."""
+    """One bar per assignment: the share of each notebook part in its cells' time (totals in the labels)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(results)))
+    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.8 * len(results)))
     colors = plt.get_cmap("tab20").colors
-    for row, (name, parts) in enumerate(results.items()):
-        left, total = 0.0, sum(parts.values())
+    for row, parts in enumerate(results.values()):
+        left, total = 0.0, sum(parts.values()) or 1.0
         for k, (part, secs) in enumerate(parts.items()):
-            ax.barh(row, secs, left=left, color=colors[k % len(colors)], edgecolor="white")
-            if secs / total >= 0.08:  # room for a label
-                ax.text(left + secs / 2, row, f"{part}\n{secs:.0f} s", ha="center", va="center", fontsize=7)
-            left += secs
-    ax.set_yticks(range(len(results)), list(results))
+            share = 100 * secs / total
+            ax.barh(row, share, left=left, color=colors[k % len(colors)], edgecolor="white")
+            if share >= 8:  # room for a label
+                ax.text(left + share / 2, row, f"{part}\n{secs:.1f} s", ha="center", va="center", fontsize=7)
+            left += share
+    ax.set_yticks(range(len(results)), [f"{name}\n{sum(parts.values()):.1f} s" for name, parts in results.items()])
     ax.invert_yaxis()
-    ax.set(xlabel="seconds of cell execution while autograding one submission", title="Where autograding time goes")
-    ax.grid(True, axis="x", alpha=0.3)
+    ax.set(xlim=(0, 100), xlabel="share of the cells' execution time (%)",
+           title="Autograding one submission: where the time goes")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

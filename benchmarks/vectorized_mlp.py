@@ -214,15 +214,19 @@ def plot(rows, path):
     fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / len(names)
     for k, name in enumerate(names):
-        values = [next((r["median"] for r in rows if (r["threads"], r["dtype"]) == g and r["name"] == name
-                        and "median" in r), 0) for g in groups]
+        found = [next((r for r in rows if (r["threads"], r["dtype"]) == g and r["name"] == name and "median" in r),
+                      None) for g in groups]
+        values = [r["median"] if r else 0 for r in found]
+        spread = [[r["median"] - min(r["times"]) if r else 0 for r in found],  # whiskers: fastest and slowest epoch
+                  [max(r["times"]) - r["median"] if r else 0 for r in found]]
         xs = [g + k * width for g in range(len(groups))]
-        ax.bar(xs, values, width, label=name)
+        ax.bar(xs, values, width, label=name, yerr=spread, capsize=3, error_kw={"elinewidth": 0.8})
         for x, value in zip(xs, values):
             if not value:  # this implementation could not run here
                 ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=8)
     ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], [f"{d}, {t} thread(s)" for t, d in groups])
-    ax.set(ylabel="seconds per MNIST epoch", title="784-128-64-10, batch 64, one epoch of SGD (lower is better)")
+    ax.set(ylabel="seconds per MNIST epoch",
+           title="784-128-64-10, batch 64, one epoch of SGD (lower is better; whiskers: fastest, slowest epoch)")
     ax.legend()
     ax.grid(True, axis="y", alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
