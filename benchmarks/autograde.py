@@ -2,8 +2,9 @@
 
 Builds a scratch copy of the course, generates the release, submits the reference solution and
 times the course's autograde (nbgrader's autograder with nbgrader_config.py: sandboxed kernel, every
-cell, hidden tests, gradebook) several times after an untimed warm-up run. Per-part shares come from the execution timestamps nbgrader records in the
-autograded notebook (of the last run); a bar chart shows them (benchmarks/out/autograde.png).
+cell, hidden tests, gradebook) several times after an untimed warm-up run. Per-part shares come from
+the execution timestamps nbgrader records in the autograded notebook (of the last run); a bar chart
+shows them (benchmarks/out/autograde.png).
 
     python benchmarks/autograde.py [assignment ...] [--reps 3] [--warmup 1] [--plot PATH]
 """

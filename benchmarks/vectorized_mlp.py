@@ -13,9 +13,9 @@ must agree, shown as a check: in float64 to 6 digits; in float32 to about 3 (a r
 ReLU whose input is near 0, and from then on the runs differ a little). Each measurement runs in a fresh
 process whose BLAS (and PyTorch) use the given number of threads: one warm-up epoch, then --reps timed
 epochs. The implementations take turns, --rounds times (in a rotating order), so that a slow spell of a
-shared machine hits all of them alike; the table shows the median over all rounds. GFLOP/s counts the matrix products a step needs (forward,
-weight gradients, input gradients of the hidden layers); the peak is a 2048 x 2048 NumPy matmul
-with the same threads.
+shared machine hits all of them alike; the table shows the median and range over all rounds. GFLOP/s
+counts the matrix products a step needs (forward, weight gradients, input gradients of the hidden
+layers); the peak is a 2048 x 2048 NumPy matmul with the same threads.
 
     python benchmarks/vectorized_mlp.py [--reps 3] [--rounds 3] [--threads 1,$(nproc)] [--plot PATH]
 
