@@ -13,23 +13,20 @@ run gave the same scores.
 
 import argparse
 import os
-import platform
-import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine
 
 from course import pipeline
 from course.grading import autograde_class
 from course.submissions import blank, catalog, reference, with_bugs, write_submission
 
 A = "model_fitting"
-COPY = ["source", "release", "course", "nbgrader_config.py"]
 
 
 def make_class(root, n):
@@ -61,14 +58,10 @@ def main():
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
     n, w = args.submissions, args.workers
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
-          f"Python {platform.python_version()}; load average {load()}")
+    print(f"machine: {machine()}")
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for item in COPY:
-            src = ROOT / item
-            (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / item)
+        root = pipeline.copy_course(tmp)
         pipeline.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
         make_class(root, n)
         print(f"{n} {A} submissions, graded by nbgrader (hidden tests, training at grading budgets):")

@@ -12,6 +12,21 @@ from . import EXTRA_CREDIT_PREFIX, ROOT, STUDENT_REPO, assignments, master_path,
 from .notebooks import grade_cells, leaks, manual_cells, read, sync_provided, write
 from .submissions import demo_submissions, write_submission
 
+# What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
+COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]
+
+
+def copy_course(dest):
+    """A scratch copy of the course (masters, releases, tooling) at dest, to run nbgrader in. Returns dest."""
+    dest = Path(dest)
+    for name in COURSE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
 
 def nbgrader(*args, root=ROOT):
     """Run an nbgrader command in the course root with this Python's environment."""

@@ -3,13 +3,13 @@
 import contextlib
 import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from course import ROOT, master_path
 from course.notebooks import read, run_cells, solution_notebook
+from course.pipeline import copy_course
 
 # CI and graders work offline: point the loader at the shared copy unless told otherwise.
 _default_data = ROOT.parent / "shared" / "data"
@@ -39,21 +39,6 @@ def mlp_ns():
 def mf_ns():
     """The model_fitting reference solution, definitions only."""
     return load_definitions("model_fitting")
-
-
-COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]
-
-
-def copy_course(dest):
-    """A scratch copy of the course (masters, releases, tooling) to run nbgrader in."""
-    dest = Path(dest)
-    for name in COURSE_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 @pytest.fixture(scope="session")

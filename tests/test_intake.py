@@ -6,11 +6,11 @@ import zipfile
 
 import nbformat
 import pytest
-from conftest import copy_course
 
 from course import __main__ as cli
 from course.intake import clean_name, intake, parse_member
 from course.notebooks import cell_by_id
+from course.pipeline import copy_course
 from course.submissions import blank, reference, with_bugs
 
 A = "model_fitting"

@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_course
 from sqlalchemy import create_engine, text
 
 from course import master_path
 from course.grading import _api, _run_pool, autograde_class, grade_submission, grading_log
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
-from course.pipeline import scores
+from course.pipeline import copy_course, scores
 from course.submissions import blank, catalog, reference, with_bugs, write_submission
 
 A = "model_fitting"

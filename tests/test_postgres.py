@@ -13,12 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import copy_course
 from test_parallel import BUGS, check_expected_scores, check_graded_once
 
 from course import report
 from course.grading import autograde_class
-from course.pipeline import scores
+from course.pipeline import copy_course, scores
 from course.submissions import blank, reference, with_bugs, write_submission
 
 A = "model_fitting"

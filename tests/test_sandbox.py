@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import copy_course
 from quiz_course import QUIZ, add_quiz, autograde, scores, submit, variant
 
 from course import pipeline, sandbox
+from course.pipeline import copy_course
 from course.sandbox import OPT_OUT, SandboxedKernelManager, SandboxError
 
 PROBE = '''

@@ -8,12 +8,12 @@ import re
 
 import nbformat
 import pytest
-from conftest import copy_course
 from quiz_course import QUIZ, add_quiz, autograde, graded_cell, master, scores, submit, variant
 
 from course import pipeline
 from course.checks import fix_name, inspect_submission
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines
+from course.pipeline import copy_course
 from course.submissions import reference as mf_reference
 from course.submissions import write_submission
 
