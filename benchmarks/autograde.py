@@ -12,20 +12,17 @@ shows them (benchmarks/out/autograde.png).
 import argparse
 import functools
 import re
-import shutil
 import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, median_runs, timed
+from common import add_plot_option, machine, median_runs, save_figure, timed
 
 from course import assignments, pipeline
-from course.notebooks import read
+from course.notebooks import offscreen_pyplot, read
 from course.submissions import reference, write_submission
-
-COPY = ["source", "release", "course", "nbgrader_config.py"]
 
 
 def part_times(nb):
@@ -47,11 +44,7 @@ def part_times(nb):
 
 def plot(results, path):
     """One bar per assignment: the share of each notebook part in its cells' time (totals in the labels)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = offscreen_pyplot()
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.8 * len(results)))
     colors = plt.get_cmap("tab20").colors
     for row, parts in enumerate(results.values()):
@@ -66,10 +59,7 @@ def plot(results, path):
     ax.invert_yaxis()
     ax.set(xlim=(0, 100), xlabel="share of the cells' execution time (%)",
            title="Autograding one submission: where the time goes")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def main():
@@ -77,17 +67,13 @@ def main():
     parser.add_argument("assignment", nargs="*")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
-    parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "out" / "autograde.png"),
-                        help="where to write the bar chart ('' for none)")
+    add_plot_option(parser, "autograde")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     results = {}
     for name in args.assignment or assignments():
         with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            for item in COPY:
-                src = ROOT / item
-                (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / item)
+            root = pipeline.copy_course(tmp)
             pipeline.release(root, [name])
             write_submission(reference(name, root), root, "reference", name)
             grade = functools.partial(pipeline.autograde, name, root, students=["reference"])

@@ -93,6 +93,21 @@ def machine():
             f"NumPy {np.__version__} with {blas()}; load average {load} (1, 5, 15 min)")
 
 
+def add_plot_option(parser, name):
+    """--plot PATH, by default benchmarks/out/<name>.png; '' for none."""
+    parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "out" / f"{name}.png"),
+                        help="where to write the chart ('' for none)")
+
+
+def save_figure(fig, path):
+    """Write fig to path (its folder made if needed) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def load_master(assignment, skip=(), edit=None):
     """Run the reference solution's code cells in-process (no test cells, not `skip`); the namespace."""
     from course import master_path

@@ -37,7 +37,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, load_master, machine, thread_env, timed
+from common import add_plot_option, load_master, machine, save_figure, thread_env, timed
+
+from course.notebooks import offscreen_pyplot
 
 SIZES = [784, 128, 64, 10]
 ACTIVATIONS = ['relu', 'relu', 'softmax']
@@ -204,11 +206,7 @@ def spawn(what, dtype_name, threads, reps, samples):
 
 
 def plot(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = offscreen_pyplot()
     groups = sorted({(r["threads"], r["dtype"]) for r in rows})
     names = list(dict.fromkeys(r["name"] for r in rows))
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -229,10 +227,7 @@ def plot(rows, path):
            title="784-128-64-10, batch 64, one epoch of SGD (lower is better; whiskers: fastest, slowest epoch)")
     ax.legend()
     ax.grid(True, axis="y", alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def main():
@@ -243,8 +238,7 @@ def main():
                         "(more than one: only on an otherwise idle machine, or the threads wait on each other)")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--samples", type=int, default=60000, help="images per epoch")
-    parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "out" / "vectorized_mlp.png"),
-                        help="where to write the bar chart ('' for none)")
+    add_plot_option(parser, "vectorized_mlp")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dtype", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -38,6 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import master_path
+from .data import _sha256 as sha256  # the loader's file hash: one implementation
 from .notebooks import grade_cells, grade_id, nbgrader_meta, read
 
 LOCK_RETRIES = 6  # attempts at one submission while SQLite says "database is locked"
@@ -401,12 +402,6 @@ def submitted_students(root, assignment):
         nb = folder / f"{assignment}.ipynb"
         found[folder.parent.name] = nb if nb.is_file() else None
     return found
-
-
-def sha256(path):
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # reports/<assignment>/autograde_log.csv: one row per grading, appended as results arrive (so an interrupted

@@ -129,15 +129,23 @@ def leaks(nb):
     return problems
 
 
+def offscreen_pyplot():
+    """matplotlib.pyplot set to draw off screen (Agg): for code here that runs notebooks or writes images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     """Execute the code cells of nb in-process (not graded test cells, not cells in `skip`).
 
     edit(grade_id, source) -> source may rewrite a cell first. Output goes to the caller's stdout.
     Returns the namespace. Used by the tests, calibration and benchmarks to reuse a master's code.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # plots render off screen
+    offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace
     for cell in nb.cells:
         gid = grade_id(cell)
@@ -160,9 +168,7 @@ def grade_in_process(nb, skip=(), namespace=None):
     import io
     import warnings
 
-    import matplotlib
-
-    matplotlib.use("Agg")
+    offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace
     failed, crashed = [], {}
     for i, cell in enumerate(nb.cells):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import master_path
 from .grading import gradebook_url, grading_log, notebook_path, reports_dir
-from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, grade_id, read
+from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, grade_id, offscreen_pyplot, read
 
 
 def test_cells(master):
@@ -71,11 +71,9 @@ def most_failed(report, top=10):
 
 
 def plot_histogram(report, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
+
+    plt = offscreen_pyplot()
 
     graded = [r for r in report["rows"] if r["status"] == "graded"]
     top = max((r["core_max"] for r in graded), default=100) or 100
@@ -92,11 +90,7 @@ def plot_histogram(report, path):
 
 def plot_failures(report, path):
     """The per-test failure table as an image: test, points, failed / graded, pass rate, commonest message."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = offscreen_pyplot()
     tests = report["tests"]
     cells = [[t["id"] + (" (hidden)" if t["hidden"] else ""), f"{t['points']:g}", f"{t['failed']} / {t['graded']}",
               f"{t['rate']:.0%}", _short(t["messages"].most_common(1)[0][0], 70) if t["messages"] else ""]
