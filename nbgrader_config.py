@@ -2,6 +2,7 @@
 `nbgrader autograde` and `python -m course autograde` grade the same way. docs/grading_security.md
 explains the protections wired in here."""
 
+import functools
 import os
 import sys
 
@@ -19,6 +20,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from course.checks import CheckSubmission
 from course.feedback import ScrubFeedback
 from course.guard import GuardedExecute
+from course.preflight import nbgrader_hook
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -31,6 +33,11 @@ c.ExecutePreprocessor.timeout = 180
 c.Execute.timeout = 180
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Before the first submission: stop, with one message saying what to do, unless the sandbox works here and the
+# grader has every dataset the assignment needs (downloaded once if missing; the sandboxed kernels, which have
+# no network, read those very files). No student loses points because of the grader's set-up.
+c.Autograde.pre_convert_hook = functools.partial(nbgrader_hook, HERE)
 
 # Autograde, step 1 (sanitize): CheckSubmission rejects a notebook of another assignment, resets every
 # cell's nbgrader metadata to the master's (dropping invented grade ids and all but the last copy of a

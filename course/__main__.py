@@ -8,6 +8,16 @@ from .notebooks import read, sync_provided, write
 
 
 def main(argv=None):
+    from .preflight import GradingSetupError
+
+    try:
+        return run(argv)
+    except GradingSetupError as exc:  # the set-up, not a bug: the message says what to do, no traceback
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def run(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sync", help="copy provided code (course/data.py) into the master notebooks")
@@ -57,7 +67,8 @@ def main(argv=None):
     elif args.command == "release":
         pipeline.release(ROOT, names)
     elif args.command == "demo":
-        pipeline.demo(ROOT, names)
+        _, problems = pipeline.demo(ROOT, names)
+        return 1 if problems else 0
     elif args.command == "intake":
         from .intake import intake
         report = intake(args.export, args.assignment, ROOT, roster=args.roster)

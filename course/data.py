@@ -6,6 +6,8 @@
 The first call downloads the files (with a progress bar) into a cache folder,
 ~/.cache/dlfs/ or $COURSE_CACHE_DIR if that variable is set; later calls read
 the cache. Every file is checked against its published sha256 before use.
+COURSE_DATA_MIRROR=URL (a server with URL/mnist/ and URL/cifar10/) is tried
+before the public mirrors, e.g. a copy your course serves itself.
 
 Offline use: on a computer with internet, download the files named in
 MNIST_FILES (from a URL in MNIST_MIRRORS) or CIFAR10_FILE (from CIFAR10_MIRRORS),
@@ -57,6 +59,25 @@ class DatasetError(RuntimeError):
     """A dataset file is missing, damaged or cannot be downloaded; the message says what to do."""
 
 
+DATASETS = {"mnist": "load_mnist", "cifar10": "load_cifar10"}  # dataset -> the function that loads it
+
+
+def dataset_files(name, data_dir=None, download=True):
+    """{file name: Path} of dataset `name` ("mnist" or "cifar10"), each sha256-checked:
+    from data_dir, $COURSE_DATA_DIR or the cache, downloading what is missing (unless
+    download=False: then a missing file raises DatasetError)."""
+    if name == "mnist":
+        files, mirrors = MNIST_FILES, MNIST_MIRRORS
+    elif name == "cifar10":
+        sha256 = os.environ.get("COURSE_CIFAR10_SHA256", "").strip().lower() or CIFAR10_SHA256
+        files, mirrors = {CIFAR10_FILE: sha256}, CIFAR10_MIRRORS
+    else:
+        raise ValueError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
+    own = os.environ.get("COURSE_DATA_MIRROR", "").strip()
+    mirrors = ([own.rstrip("/") + f"/{name}/"] if own else []) + mirrors
+    return _get_files(name, files, mirrors, data_dir, download)
+
+
 def load_mnist(data_dir=None):
     """Load MNIST, 28x28 grey-scale images of handwritten digits.
 
@@ -64,7 +85,7 @@ def load_mnist(data_dir=None):
     with values 0..255 (0 = background), y is int64 of shape (N,) with digits 0..9;
     N = 60000 for train and 10000 for test. data_dir: see the module docstring.
     """
-    paths = _get_files("mnist", MNIST_FILES, MNIST_MIRRORS, data_dir)
+    paths = dataset_files("mnist", data_dir)
     splits = []
     for prefix in ["train", "t10k"]:
         x = _read_idx(paths[f"{prefix}-images-idx3-ubyte.gz"], 2051, (28, 28))
@@ -84,8 +105,7 @@ def load_cifar10(data_dir=None):
     (row, column, RGB channel), y is int64 of shape (N,) with classes 0..9;
     N = 50000 for train and 10000 for test. data_dir: see the module docstring.
     """
-    sha256 = os.environ.get("COURSE_CIFAR10_SHA256", "").strip().lower() or CIFAR10_SHA256
-    path = _get_files("cifar10", {CIFAR10_FILE: sha256}, CIFAR10_MIRRORS, data_dir)[CIFAR10_FILE]
+    path = dataset_files("cifar10", data_dir)[CIFAR10_FILE]
     batches = _read_cifar10_archive(path)
     train = [batches[name] for name in CIFAR10_BATCHES[:5]]
     x_train = np.concatenate([x for x, _ in train])
@@ -93,7 +113,7 @@ def load_cifar10(data_dir=None):
     return (x_train, y_train), batches["test_batch"]
 
 
-def _get_files(name, files, mirrors, data_dir):
+def _get_files(name, files, mirrors, data_dir, download=True):
     """Return {file name: Path} for the files of dataset `name`, each sha256-checked.
 
     files maps file name -> expected sha256; mirrors are base URLs tried in order.
@@ -106,7 +126,8 @@ def _get_files(name, files, mirrors, data_dir):
     advice = ("To fix this, connect to the internet and run again, or download these files "
               f"on another computer (each from one of its URLs):\n{urls}\n"
               f"then put them in a folder X/{name}/ (X: any folder) and set COURSE_DATA_DIR=X "
-              '(in a notebook: os.environ["COURSE_DATA_DIR"] = "X").')
+              '(in a notebook: os.environ["COURSE_DATA_DIR"] = "X"), or set COURSE_DATA_MIRROR '
+              f"to a server that serves them under {name}/.")
     paths = {}
     for file, sha256 in files.items():
         if user_dir is not None and (user_dir / file).is_file():
@@ -121,6 +142,9 @@ def _get_files(name, files, mirrors, data_dir):
                 searched = ("" if user_dir is None else
                             f"COURSE_DATA_DIR is set, but {user_dir} has no {file} "
                             f"(expected there: {', '.join(files)}).\n")
+                if not download:
+                    raise DatasetError(f"{file} is neither in {cache_dir} nor in COURSE_DATA_DIR.\n"
+                                       + searched + advice)
                 _download(path, sha256, mirrors, searched + advice)
             paths[file] = path
     return paths

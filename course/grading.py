@@ -23,6 +23,7 @@ or even kills its worker process, is recorded as failed with its error message; 
 
 import contextlib
 import csv
+import logging
 import os
 import random
 import re
@@ -345,8 +346,11 @@ def _run_dask(tasks, dask, workers, on_result):
         if isinstance(dask, Client):
             client = dask
         elif dask == "local":
+            # silence_logs: the workers' own logging (at shutdown, heartbeats to a closing scheduler fail with a
+            # traceback on stderr); a submission's failure reaches us through its future, not through those logs.
             cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                       host="127.0.0.1", dashboard_address=None))
+                                                       host="127.0.0.1", dashboard_address=None,
+                                                       silence_logs=logging.CRITICAL))
             client = stack.enter_context(Client(cluster))
         else:
             client = stack.enter_context(Client(dask))
@@ -470,7 +474,10 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
     """
     from tqdm import tqdm
 
+    from .preflight import require_ready
+
     root = Path(root).resolve()
+    require_ready([assignment], root)  # the sandbox and the data, before anything is written
     workers = workers or len(os.sched_getaffinity(0))
     db_url = gradebook_url(root, db_url)
     run = ClassRun(assignment, db_url, workers=workers)

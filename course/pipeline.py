@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import EXTRA_CREDIT_PREFIX, ROOT, STUDENT_REPO, assignments, master_path, release_path
-from .notebooks import grade_cells, leaks, manual_cells, read, sync_provided, write
+from .notebooks import grade_cells, leaks, manual_cells, nbgrader_meta, read, sync_provided, write
 from .submissions import demo_submissions, write_submission
 
 # What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
@@ -95,10 +95,10 @@ def write_grades(rows, path):
 
 
 def print_table(rows):
-    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}")
+    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}  status")
     for r in rows:
         print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>7.1f} / {r['core_max']:<4.0f}"
-              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}")
+              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}  {r['status']}")
 
 
 def autograde(name, root=ROOT, students=None, workers=None, db_url=None, force=True, dask=None, feedback=False,
@@ -115,23 +115,73 @@ def feedback(name, root=ROOT):
     nbgrader("generate_feedback", name, "--force", root=root)
 
 
-def demo(root=ROOT, names=None):
-    """Release, then autograde example submissions built from each master, with feedback and grades."""
+def done_for_you(master):
+    """{test id: points} of the tests a student earns without writing code: those before the first solution
+    cell (a TODO), which can check only provided code."""
+    out = {}
+    for cell in master.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            break
+        if meta.get("grade") and cell.cell_type == "code":
+            out[meta["grade_id"]] = float(meta.get("points", 0))
+    return out
+
+
+def demo_problems(name, root, rows, run):
+    """What the demo's graders must hear: a submission not graded (and why), the reference short of full marks
+    or the blank release earning more than the done-for-you points (each failing test with its first error line),
+    a buggy submission with full marks."""
+    from .report import lost_points
+
+    free = sum(done_for_you(read(master_path(name, root))).values())
+    found = [f"{name}/{student}: not graded: {error}" for student, error in sorted(run.failed.items())]
+    for row in rows:
+        who = f"{name}/{row['student']}"
+        if row["status"] != "graded":
+            if row["student"] not in run.failed:
+                found.append(f"{who}: {row['status']}")
+        elif row["student"] == "reference" and row["core"] < row["core_max"]:
+            lost = lost_points(root, name, row)
+            found.append(f"{who}: the reference solution scored {row['core']:g}/{row['core_max']:g}; failing tests:\n"
+                         + "\n".join(f"    {gid}: {message}" for gid, message in lost.items()))
+        elif row["student"] == "blank" and row["core"] + row["extra"] > free:
+            found.append(f"{who}: the blank release scored {row['core'] + row['extra']:g} points, more than the "
+                         f"{free:g} done-for-you points")
+        elif row["student"] == "buggy" and row["core"] >= row["core_max"]:
+            found.append(f"{who}: the submission with bugs kept full marks")
+    return found
+
+
+def demo(root=ROOT, names=None, workers=None):
+    """Check the set-up, release, then autograde example submissions built from each master (the reference, the
+    blank release, one with bugs), with feedback and grades. Returns (grade rows, problems): see demo_problems."""
+    from .grading import autograde_class
+    from .preflight import require_ready
+
     root = Path(root)
     names = names or assignments()
+    require_ready(names, root)  # before release, which writes the gradebook
     release(root, names)
-    rows = []
+    rows, problems = [], []
     for name in names:
         for student, nb in demo_submissions(name, root).items():
             write_submission(nb, root, student, name)
         print(f"autograding {name} ...", flush=True)
-        autograde(name, root)
-        feedback(name, root)
-        rows += scores(name, root)
+        run = autograde_class(name, root, workers=workers, force=True, feedback=True, progress=True)
+        print(run.summary(), flush=True)
+        graded = scores(name, root)
+        rows += graded
+        problems += demo_problems(name, root, graded, run)
     print_table(rows)
     write_grades(rows, root / "grades.csv")
     print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
-    return rows
+    if problems:
+        print("\nThe demo found problems:\n" + "\n".join(f"- {p}" for p in problems))
+    else:
+        print("All as expected: the reference has full marks, the blank release only the done-for-you points, "
+              "the submission with bugs lost points.")
+    return rows, problems
 
 
 def colab_url(github, name):

@@ -34,6 +34,16 @@ def failure_message(cell):
     return "lost points without an error message"
 
 
+def lost_points(root, name, row):
+    """{test id: why it lost points (one line)} for one student's grade row (pipeline.scores)."""
+    lost = [gid for gid, (score, top) in row["tests"].items() if score < top]
+    if not lost:
+        return {}
+    path = notebook_path(root, "autograded", row["student"], name)
+    cells = {grade_id(c): c for c in read(path).cells} if path.is_file() else {}
+    return {gid: failure_message(cells[gid]) if gid in cells else "autograded notebook missing" for gid in lost}
+
+
 def class_report(name, root, db_url=None):
     """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}} for one assignment."""
     from .pipeline import scores
@@ -49,15 +59,10 @@ def class_report(name, root, db_url=None):
              for gid, pts, hidden in test_cells(read(master_path(name, root)))]
     by_id = {t["id"]: t for t in tests}
     for row in graded:
-        lost = [gid for gid, (score, top) in row["tests"].items() if gid in by_id and score < top]
-        if not lost:
-            continue
-        path = notebook_path(root, "autograded", row["student"], name)
-        cells = {grade_id(c): c for c in read(path).cells} if path.is_file() else {}
-        for gid in lost:
-            by_id[gid]["failed"] += 1
-            cell = cells.get(gid)
-            by_id[gid]["messages"][failure_message(cell) if cell else "autograded notebook missing"] += 1
+        for gid, message in lost_points(root, name, row).items():
+            if gid in by_id:
+                by_id[gid]["failed"] += 1
+                by_id[gid]["messages"][message] += 1
     for t in tests:
         t["passed"] = t["graded"] - t["failed"]
         t["rate"] = t["passed"] / t["graded"] if t["graded"] else 0.0

@@ -9,7 +9,9 @@ student's code
   grader's home, /run and /tmp hidden;
 - may write only to its own folder (autograded/<student>/<assignment>, the kernel's working directory)
   and to a private /tmp;
-- reads Python, its packages and the datasets (COURSE_DATA_DIR, the loader's cache) read-only;
+- reads Python and its packages read-only, and the datasets the grader checked before grading (from
+  COURSE_DATA_DIR or the loader's cache, course/preflight.py) as read-only files in /tmp/course-data,
+  which its COURSE_DATA_DIR names: the kernel's loader reads exactly the grader's files;
 - has no network (the kernel talks to nbgrader over Unix sockets), no capabilities, its own process
   tree, a clean environment, and limits on memory, file size and core dumps.
 
@@ -29,10 +31,11 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, List, Unicode
 
 OPT_OUT = "COURSE_UNSANDBOXED_GRADING"
+DATA_VIEW = "/tmp/course-data"  # inside the sandbox: <dataset>/<file>, each a read-only bind of the grader's file
 
 # Environment variables the kernel keeps; the grader's other variables (tokens, passwords) stay out.
-ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "COURSE_DATA_DIR", "COURSE_CACHE_DIR",
-            "COURSE_CIFAR10_SHA256", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
+ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "COURSE_CIFAR10_SHA256",
+            "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
 ENV_KEEP_PREFIXES = ("LC_",)
 
 
@@ -45,16 +48,35 @@ def bwrap_problem(bwrap="bwrap"):
     """None if bubblewrap runs here, else what is wrong and what to do."""
     path = shutil.which(bwrap)
     if path is None:
-        return (f"bubblewrap ({bwrap}) is not installed: `apt-get install bubblewrap`. It sandboxes the kernels "
-                f"that run student code while grading. To grade without a sandbox on a machine that cannot run it "
-                f"(student code then runs with your rights), set {OPT_OUT}=1.")
+        return (f"bubblewrap ({bwrap}) is not installed. It sandboxes the kernels that run student code while "
+                "grading. Install it: ./setup.sh does (on Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: "
+                "sudo dnf install bubblewrap; Arch: sudo pacman -S bubblewrap).")
     probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--cap-drop", "ALL", "--die-with-parent",
                             "true"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
-        return (f"bubblewrap cannot create a sandbox here ({probe.stderr.strip()}). Unprivileged user namespaces may "
-                "be disabled (Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns=0; others: "
-                f"kernel.unprivileged_userns_clone=1). To grade without a sandbox, set {OPT_OUT}=1.")
+        return (f"bubblewrap cannot create a sandbox here ({probe.stderr.strip() or f'exit {probe.returncode}'}). "
+                "Unprivileged user namespaces may be disabled: on Ubuntu 24.04 and later, "
+                "sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0; on other systems, "
+                "sudo sysctl kernel.unprivileged_userns_clone=1 (or user.max_user_namespaces=10000). Inside a "
+                "container, run it with user namespaces allowed.")
     return None
+
+
+def sandbox_problem(bwrap="bwrap"):
+    """None if grading kernels can be sandboxed here, else one message saying what is wrong and what to do.
+    (COURSE_UNSANDBOXED_GRADING=1 skips the sandbox, and this check, at the grader's risk.)"""
+    if os.environ.get(OPT_OUT) == "1":
+        return None
+    if not sys.platform.startswith("linux"):
+        problem = (f"grading needs Linux: its sandbox (bubblewrap) uses Linux namespaces, and this is "
+                   f"{sys.platform}. Grade on a Linux machine or in a Linux virtual machine.")
+    elif shutil.which("prlimit") is None:
+        problem = "prlimit (util-linux) is missing: it sets the memory and file-size limits of grading kernels."
+    else:
+        problem = bwrap_problem(bwrap)
+    if problem:
+        problem += (f" To grade without a sandbox anyway (student code then runs with your rights), set {OPT_OUT}=1.")
+    return problem
 
 
 def _real(path):
@@ -98,13 +120,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         return [p for p in dict.fromkeys(paths) if p != "/" and os.path.lexists(p) and not os.path.islink(p)]
 
     def readable(self):
-        """Paths student code may read: Python, its packages, the datasets."""
-        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(_real(sys.executable))]
-        for var in ("COURSE_DATA_DIR", "COURSE_CACHE_DIR"):
-            if os.environ.get(var):
-                paths.append(os.environ[var])
-        paths += ["~/.cache/dlfs", *self.readonly_paths]
+        """Paths student code may read: Python and its packages."""
+        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(_real(sys.executable)),
+                 *self.readonly_paths]
         return [p for p in dict.fromkeys(_real(p) for p in paths) if os.path.exists(p)]
+
+    @staticmethod
+    def data_files():
+        """{path inside the sandbox: the grader's file} for every dataset file the grader has (sha256-checked by
+        the course's loader, which looks where the kernel's own loader would look outside the sandbox)."""
+        from .data import DATASETS, DatasetError, dataset_files
+
+        binds = {}
+        for name in DATASETS:
+            try:
+                files = dataset_files(name, download=False)
+            except DatasetError:
+                continue  # not on this machine: the notebook's loader says so, as it would to a student offline
+            binds.update({f"{DATA_VIEW}/{name}/{file}": _real(path) for file, path in files.items()})
+        return binds
 
     def sandbox_command(self, kernel_cmd, cwd, kernel_dir):
         """The bwrap command line that runs kernel_cmd with cwd as its only writable folder."""
@@ -119,12 +153,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             cmd += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
         private_tmp = os.path.join(kernel_dir, "tmp")
         os.makedirs(private_tmp, exist_ok=True)
-        cmd += ["--bind", private_tmp, "/tmp"]
+        cmd += ["--bind", private_tmp, "/tmp", "--tmpfs", DATA_VIEW]
+        for inside, outside in self.data_files().items():
+            cmd += ["--ro-bind", outside, inside]
+        cmd += ["--remount-ro", DATA_VIEW]
         for path in self.readable():  # Python and the data, where a hidden folder or the private /tmp covers them
             if any(_inside(path, h) for h in [*hidden, "/tmp"]):
                 cmd += ["--ro-bind", path, path]
         cmd += ["--bind", kernel_dir, kernel_dir, "--bind", cwd, cwd, "--chdir", cwd]
-        for name, value in (("HOME", "/tmp"), ("MPLCONFIGDIR", "/tmp/matplotlib"), ("PYTHONNOUSERSITE", "1")):
+        for name, value in (("HOME", "/tmp"), ("MPLCONFIGDIR", "/tmp/matplotlib"), ("PYTHONNOUSERSITE", "1"),
+                            ("COURSE_DATA_DIR", DATA_VIEW)):
             cmd += ["--setenv", name, value]
         # Inside its own process tree the kernel's parent is pid 1: told so, ipykernel does not mistake that
         # for "my parent died". --die-with-parent stops the sandbox when nbgrader stops.
@@ -141,11 +179,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.log.warning("!" * 100 + f"\n{OPT_OUT}=1: grading kernels run WITHOUT a sandbox; student code can read "
                              "and change every file you can (masters, gradebook, other students' work).\n" + "!" * 100)
             return await super()._async_pre_start_kernel(**kw)
-        problem = bwrap_problem(self.bwrap)
+        problem = sandbox_problem(self.bwrap)
         if problem:
             raise SandboxError(problem)
-        if shutil.which("prlimit") is None:
-            raise SandboxError("prlimit (util-linux) is missing: it sets the memory and file-size limits of kernels.")
         # The kernel talks to nbgrader over Unix sockets in a folder of its own: it needs no network.
         self._kernel_dir = tempfile.mkdtemp(prefix="dlfs-kernel-")
         self.transport, self.ip = "ipc", os.path.join(self._kernel_dir, "ipc")

@@ -3,13 +3,13 @@
 import contextlib
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from course import ROOT, master_path
 from course.notebooks import read, run_cells, solution_notebook
-from course.pipeline import copy_course
 
 # CI and graders work offline: point the loader at the shared copy unless told otherwise.
 _default_data = ROOT.parent / "shared" / "data"
@@ -42,11 +42,24 @@ def mf_ns():
 
 
 @pytest.fixture(scope="session")
-def demo_course(tmp_path_factory):
-    """A scratch course on which the README's main job (`python -m course demo`) has run."""
-    from course import pipeline
+def first_contact():
+    """The README's set-up and main job, run as typed by a newcomer on a fresh machine (tests/worlds.py)."""
+    import worlds
 
-    root = copy_course(tmp_path_factory.mktemp("course"))
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        rows = pipeline.demo(root)
-    return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": out.getvalue()}
+    base = worlds.scratch("dlfs-first-contact-")
+    try:
+        yield worlds.first_contact(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_course(first_contact):
+    """The course in which the newcomer's `python -m course demo` ran: its root and grade rows."""
+    from course import assignments, pipeline
+
+    demo = first_contact["demo"]
+    assert demo.returncode == 0, f"the demo failed ({demo.returncode}):\n{demo.stdout[-4000:]}\n{demo.stderr[-4000:]}"
+    root = first_contact["root"]
+    rows = [row for name in assignments() for row in pipeline.scores(name, root)]
+    return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": demo.stdout}

@@ -5,11 +5,8 @@ local http.server on 127.0.0.1. Real MNIST comes from the read-only offline copy
 """
 
 import ast
-import contextlib
-import functools
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import pickle
@@ -18,11 +15,11 @@ import socket
 import subprocess
 import sys
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from worlds import serve
 
 from course import data
 
@@ -60,27 +57,6 @@ def dead_url():
 def no_network(*args, **kwargs):
     """Stand-in for urlopen in tests where the network must not be used."""
     raise AssertionError(f"unexpected network access: {args}")
-
-
-@contextlib.contextmanager
-def serve(folder):
-    """Serve folder over HTTP on 127.0.0.1; yield (base URL, list of requested paths)."""
-    requested = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # called once per request; keeps stderr quiet
-            requested.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", requested
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def write_idx(path, magic, array, size_error=0):
@@ -157,6 +133,7 @@ def isolated(tmp_path, monkeypatch):
     """Every test: empty cache in tmp, no COURSE_* variables, mirrors that refuse."""
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.delenv("COURSE_CIFAR10_SHA256", raising=False)
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "MNIST_MIRRORS", [dead_url()])
     monkeypatch.setattr(data, "CIFAR10_MIRRORS", [dead_url()])
@@ -302,6 +279,34 @@ def test_explicit_data_dir_with_missing_file_raises_without_downloading(tmp_path
     shutil.copyfile(tmp_path / "full" / MNIST_NAMES[3], tmp_path / "d" / "mnist" / MNIST_NAMES[3])
     (x_train, _), _ = data.load_mnist(data_dir=str(tmp_path / "d"))  # a str works too
     assert x_train.shape == (12, 28, 28)
+
+
+def test_course_data_mirror_is_tried_first_under_the_datasets_folder(tmp_path, monkeypatch, isolated):
+    monkeypatch.setattr(data, "MNIST_FILES", write_fake_mnist(tmp_path / "served" / "mnist"))
+    with serve(tmp_path / "served") as (url, requested), serve(tmp_path / "served" / "mnist") as (public, other):
+        monkeypatch.setattr(data, "MNIST_MIRRORS", [public])  # would work too, but comes second
+        monkeypatch.setenv("COURSE_DATA_MIRROR", url.rstrip("/"))  # with or without the trailing slash
+        (x_train, _), _ = data.load_mnist()
+    assert x_train.shape == (12, 28, 28)
+    assert sorted(requested) == sorted(f"/mnist/{n}" for n in MNIST_NAMES) and other == []
+    with serve(tmp_path / "nothing") as (url, requested):  # a mirror without the files: the next one is tried
+        (tmp_path / "nothing").mkdir()
+        monkeypatch.setenv("COURSE_DATA_MIRROR", url)
+        with pytest.raises(data.DatasetError, match="COURSE_DATA_MIRROR") as info:
+            data.dataset_files("cifar10")
+    assert f"{url}cifar10/{data.CIFAR10_FILE}: HTTP Error 404" in str(info.value)
+    assert set(requested) == {f"/cifar10/{data.CIFAR10_FILE}"}  # (a 404 is logged twice)
+
+
+def test_dataset_files_without_download_never_uses_the_network(tmp_path, monkeypatch, isolated):
+    monkeypatch.setattr(data, "MNIST_FILES", write_fake_mnist(tmp_path / "full"))
+    monkeypatch.setattr(data.urllib.request, "urlopen", no_network)
+    with pytest.raises(data.DatasetError, match="neither in"):
+        data.dataset_files("mnist", download=False)
+    copy_mnist(tmp_path / "full", isolated / "mnist")
+    assert data.dataset_files("mnist", download=False) == {n: isolated / "mnist" / n for n in MNIST_NAMES}
+    with pytest.raises(ValueError, match="unknown dataset"):
+        data.dataset_files("imagenet")
 
 
 def test_default_cache_is_home_cache_dlfs(tmp_path, monkeypatch):

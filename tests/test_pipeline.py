@@ -2,11 +2,14 @@
 
 import csv
 import json
+import re
+import shutil
 
 import pytest
 
 from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
+from course.preflight import GradingSetupError
 from course.submissions import catalog
 
 ASSIGNMENTS = assignments()
@@ -94,3 +97,36 @@ def test_grade_points_match_the_master(demo_course):
     for name in ASSIGNMENTS:
         row = demo_course["rows"][(name, "reference")]
         assert {k: v[1] for k, v in row["tests"].items()} == grade_cells(read(master_path(name)))
+
+
+def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_course, tmp_path):
+    """What the demo prints when the reference solution loses points: each failing test and its first error line
+    (here the buggy submission's grading stands in for a broken reference)."""
+    name, root = "autograd_mlp", tmp_path / "course"
+    (root / "autograded" / "reference").mkdir(parents=True)
+    shutil.copytree(demo_course["root"] / "source", root / "source")
+    shutil.copytree(demo_course["root"] / "autograded" / "buggy" / name, root / "autograded" / "reference" / name)
+    buggy = dict(demo_course["rows"][(name, "buggy")], student="reference")
+    run = type("Run", (), {"failed": {"blank": "nbformat.reader.NotJSONError: not a notebook"}})()
+    problems = pipeline.demo_problems(name, root, [buggy], run)
+    assert problems[0] == "autograd_mlp/blank: not graded: nbformat.reader.NotJSONError: not a notebook"
+    text = problems[1]
+    assert text.startswith(f"autograd_mlp/reference: the reference solution scored {buggy['core']:g}/100")
+    for test in ["test_multiply", "test_forward_values", "test_train_step"]:
+        assert re.search(rf"\n    {test}: \w+Error: \S", text), text
+
+
+def test_demo_exits_non_zero_when_it_found_problems(monkeypatch, capsys):
+    from course import __main__ as cli
+
+    monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], ["autograd_mlp/reference: ..."]))
+    assert cli.main(["demo"]) == 1
+    monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], []))
+    assert cli.main(["demo"]) == 0
+
+    def not_ready(root, names):
+        raise GradingSetupError("Nothing was graded: the grader's set-up is not ready.\n\nno bubblewrap")
+
+    monkeypatch.setattr(pipeline, "demo", not_ready)
+    assert cli.main(["demo"]) == 2
+    assert "no bubblewrap" in capsys.readouterr().err

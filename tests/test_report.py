@@ -23,7 +23,7 @@ A = "model_fitting"
 @pytest.fixture(scope="module")
 def course(demo_course, tmp_path_factory):
     root = tmp_path_factory.mktemp("report") / "course"
-    shutil.copytree(demo_course["root"], root)
+    shutil.copytree(demo_course["root"], root, ignore=shutil.ignore_patterns(".venv"))  # its set-up's own venv
     damaged = root / "submitted" / "broken" / A / f"{A}.ipynb"
     damaged.parent.mkdir(parents=True)
     damaged.write_text("{ not a notebook")

@@ -48,6 +48,15 @@ os.mkfifo("pipe")
 report["secret_env"] = os.environ.get("DLFS_TEST_SECRET")
 report["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
 report["numpy"] = __import__("numpy").__file__
+data = os.environ.get("COURSE_DATA_DIR", "")
+report["data"] = {{"dir": data, "mnist": sorted(os.listdir(f"{{data}}/mnist")) if os.path.isdir(f"{{data}}/mnist") else []}}
+for name, path in {{"data file": f"{{data}}/mnist/train-labels-idx1-ubyte.gz", "data folder": f"{{data}}/mnist/new.gz"}}.items():
+    try:
+        with open(path, "ab") as f:
+            f.write(b"x")
+        report["data"][name] = "written"
+    except OSError as exc:
+        report["data"][name] = type(exc).__name__
 print("PROBE" + json.dumps(report))
 '''
 
@@ -114,6 +123,31 @@ def test_student_code_has_no_network_no_secrets_and_its_own_processes(probed):
     assert report["secret_env"] is None, "the grader's environment leaked into the kernel"
     assert report["processes"] <= 3, "the kernel sees processes outside its sandbox"
     assert report["numpy"].startswith(sys.prefix), "Python's packages are readable inside the sandbox"
+
+
+def test_kernels_read_exactly_the_graders_dataset_files_read_only(probed):
+    from course.data import MNIST_FILES
+    from course.sandbox import DATA_VIEW
+
+    data = probed["report"]["data"]
+    assert data["dir"] == DATA_VIEW and data["mnist"] == sorted(MNIST_FILES), data
+    assert {data["data file"], data["data folder"]} <= {"OSError", "PermissionError"}, f"the data is writable: {data}"
+
+
+def test_the_data_view_binds_the_files_the_loader_finds(tmp_path, monkeypatch):
+    from course.data import MNIST_FILES, dataset_files
+    from course.sandbox import DATA_VIEW
+
+    km = SandboxedKernelManager(course_root=str(tmp_path))
+    binds = km.data_files()
+    expected = {f"{DATA_VIEW}/mnist/{f}": str(p.resolve()) for f, p in dataset_files("mnist", download=False).items()}
+    assert {k: v for k, v in binds.items() if "/mnist/" in k} == expected and len(expected) == len(MNIST_FILES)
+    cmd = " ".join(km.sandbox_command([sys.executable, "-m", "ipykernel_launcher"], tmp_path, str(tmp_path / "k")))
+    assert f"--tmpfs {DATA_VIEW}" in cmd and f"--remount-ro {DATA_VIEW}" in cmd
+    assert f"--setenv COURSE_DATA_DIR {DATA_VIEW}" in cmd
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    assert km.data_files() == {}, "no data here: nothing to bind (the notebook's loader then says what to do)"
 
 
 def test_the_sandbox_hides_the_course_and_exposes_data_read_only(tmp_path):
