@@ -4,7 +4,6 @@ explains the protections wired in here."""
 
 import functools
 import os
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -12,7 +11,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # several kernels (or other jobs) share the cores, extra threads only fight over them.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, HERE)
 
 import nbgrader.preprocessors as nbp
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor

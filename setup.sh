@@ -61,6 +61,8 @@ fi
 say "setup: installing requirements.txt into .venv"
 .venv/bin/python -m pip install --quiet --upgrade pip || exit 1
 .venv/bin/python -m pip install --quiet -r requirements.txt || exit 1
+# The tooling itself, editable: `course` on PATH and importable everywhere (nbgrader_config.py imports it).
+.venv/bin/python -m pip install --quiet --no-deps -e . 2>/dev/null || .venv/bin/python -m pip install --no-deps -e . || exit 1
 
 # 4. Can grading sandbox here? The same check the grader makes before it grades anyone.
 if [ -z "$problem" ]; then

@@ -12,15 +12,14 @@ shows them (benchmarks/out/autograde.png).
 import argparse
 import functools
 import re
-import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_plot_option, machine, median_runs, save_figure, timed
+from common import ROOT, add_plot_option, machine, median_runs, save_figure, timed
 
 from course import assignments, pipeline
+from course.grading import autograde_class
 from course.notebooks import offscreen_pyplot, read
 from course.submissions import reference, write_submission
 
@@ -71,12 +70,13 @@ def main():
     args = parser.parse_args()
     print(f"machine: {machine()}")
     results = {}
-    for name in args.assignment or assignments():
+    for name in args.assignment or assignments(ROOT):
         with tempfile.TemporaryDirectory() as tmp:
-            root = pipeline.copy_course(tmp)
+            root = pipeline.copy_course(ROOT, tmp)
             pipeline.release(root, [name])
             write_submission(reference(name, root), root, "reference", name)
-            grade = functools.partial(pipeline.autograde, name, root, students=["reference"])
+            grade = functools.partial(autograde_class, name, root, students=["reference"], force=True,
+                                      feedback=False, progress=False)
             walls = timed(grade, reps=args.reps, warmup=args.warmup)
             score = pipeline.scores(name, root)[0]
             parts = part_times(read(root / "autograded" / "reference" / name / f"{name}.ipynb"))

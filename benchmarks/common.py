@@ -9,13 +9,10 @@ import io
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent  # the course checkout these scripts measure
 
 # Thread-count variables of the BLAS libraries NumPy and PyTorch may use; read when a library loads.
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -114,4 +111,4 @@ def load_master(assignment, skip=(), edit=None):
     from course.notebooks import read, run_cells, solution_notebook
 
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_cells(solution_notebook(read(master_path(assignment))), skip=skip, edit=edit, label=assignment)
+        return run_cells(solution_notebook(read(master_path(assignment, ROOT))), skip=skip, edit=edit, label=assignment)

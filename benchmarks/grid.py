@@ -16,10 +16,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_master, machine, median_runs, thread_env
+from common import ROOT, load_master, machine, median_runs, thread_env
 
 # Cells after the data that train or plot, besides the grid itself: not needed to run the grid.
 SKIP = {"train_mnist", "grid", "grid_plots", "curves", "load_cifar", "train_cifar"}
@@ -36,7 +34,7 @@ def measure_once():
     warm = ns["SimpleModel"]([ns["DenseLayer"](784, 64, "relu", "he"), ns["DenseLayer"](64, 10, "softmax")])
     ns["train_model"](warm, ns["X_train"][:2000], ns["y_train_oh"][:2000], ns["X_val"][:500], ns["y_val_oh"][:500],
                       epochs=1, verbose=False)
-    source = cell_by_id(solution_notebook(read(master_path("model_fitting"))), "grid").source
+    source = cell_by_id(solution_notebook(read(master_path("model_fitting", ROOT))), "grid").source
     code = compile(source, "<model_fitting:grid>", "exec")
     t = time.perf_counter()
     exec(code, ns)  # noqa: S102 (our own notebook)

@@ -14,13 +14,10 @@ run gave the same scores.
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine
+from common import ROOT, machine
 
 from course import pipeline
 from course.grading import autograde_class
@@ -31,7 +28,7 @@ A = "model_fitting"
 
 def make_class(root, n):
     """n submissions: half reference solutions, then one per catalog bug in turn, and two blank releases."""
-    bugs = sorted(catalog(A).BUGS)
+    bugs = sorted(catalog(A, ROOT).BUGS)
     for i in range(n):
         if i < n // 2:
             nb = reference(A, root)
@@ -61,7 +58,7 @@ def main():
     print(f"machine: {machine()}")
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = pipeline.copy_course(tmp)
+        root = pipeline.copy_course(ROOT, tmp)
         pipeline.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
         make_class(root, n)
         print(f"{n} {A} submissions, graded by nbgrader (hidden tests, training at grading budgets):")

@@ -15,14 +15,11 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, machine
 
 CHILD = r"""
 import json, random, sys, time
-sys.path.insert(0, {bench!r})
 from common import load_master
 from course.data import load_mnist
 engine = {engine!r}
@@ -57,9 +54,10 @@ print(json.dumps({{'samples_per_s': {steps} / (time.perf_counter() - t)}}))
 
 
 def measure(engine, steps):
-    code = CHILD.format(bench=str(ROOT / "benchmarks"), engine=engine, steps=steps)
+    code = CHILD.format(engine=engine, steps=steps)
+    # cwd: `python -c` imports from its working folder, so the child finds common.py and seed_engine.py
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=dict(os.environ))
+                         env=dict(os.environ), cwd=ROOT / "benchmarks")
     return json.loads(out.stdout.strip().splitlines()[-1])["samples_per_s"]
 
 

@@ -13,13 +13,9 @@ The seed's code lives only here, never in the notebook.
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine
 
 from course.data import load_mnist

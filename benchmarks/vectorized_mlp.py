@@ -35,8 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import add_plot_option, load_master, machine, save_figure, thread_env, timed
 
 from course.notebooks import offscreen_pyplot

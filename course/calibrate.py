@@ -16,8 +16,8 @@ import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 
-from . import master_path
 from .notebooks import cell_by_id, read, run_cells, solution_notebook, write
+from .paths import master_path
 
 # What each assignment's hidden tests measure: threshold name -> expression evaluated after training.
 MEASURES = {
@@ -34,17 +34,18 @@ def shift_seeds(source, offset):
 
 
 def run_seed(args):
-    assignment, seed = args
+    assignment, root, seed = args
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # the budgets the autograder uses
-    nb = solution_notebook(read(master_path(assignment)))
+    nb = solution_notebook(read(master_path(assignment, root)))
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         ns = run_cells(nb, edit=lambda gid, src: shift_seeds(src, 1000 * seed), label=assignment)
         return seed, {name: float(eval(expr, ns)) for name, expr in MEASURES[assignment].items()}
 
 
-def calibrate(assignment, seeds=30, jobs=2):
+def calibrate(assignment, root, seeds=30, jobs=2):
+    """Run the master of the course at root in grading mode with `seeds` shifted seeds, on `jobs` processes."""
     with ProcessPoolExecutor(jobs) as pool:
-        results = dict(pool.map(run_seed, [(assignment, s) for s in range(seeds)]))
+        results = dict(pool.map(run_seed, [(assignment, str(root), s) for s in range(seeds)]))
     report = {}
     for name in MEASURES[assignment]:
         accs = [results[s][name] for s in sorted(results)]
@@ -65,9 +66,9 @@ def format_report(assignment, report, seeds):
     return "\n".join(lines)
 
 
-def write_thresholds(assignment, report):
+def write_thresholds(assignment, report, root):
     """Store the thresholds in the master's setup cell (GRADING_THRESHOLDS = {...})."""
-    path = master_path(assignment)
+    path = master_path(assignment, root)
     nb = read(path)
     cell = cell_by_id(nb, "setup")
     new = "{" + ", ".join(f"'{k}': {v['threshold']:.1f}" for k, v in report.items()) + "}"

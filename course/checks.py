@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from . import ROOT, master_path
 from .notebooks import grade_id, nbgrader_meta
+from .paths import assignments, master_path
 
 SUSPICIOUS = [
     (r"\bget_ipython\b|\bIPython\b|\bipykernel\b", "reaches into the IPython shell (hooks, history, error handlers)"),
@@ -74,12 +74,11 @@ def suspicious(nb, master):
     return found
 
 
-def identify(nb, assignment, root=ROOT):
+def identify(nb, assignment, root):
     """None if nb is the assignment's notebook, else why not: its grade ids are closest to another master's
     (masters may share a few ids, like "setup"), or it has none of the assignment's."""
     present = set(ids(nb))
-    masters = {p.name: set(ids(nbformat.read(str(master_path(p.name, root)), as_version=4)))
-               for p in sorted((Path(root) / "source").iterdir()) if master_path(p.name, root).is_file()}
+    masters = {name: set(ids(nbformat.read(str(master_path(name, root)), as_version=4))) for name in assignments(root)}
     similarity = {name: len(present & m) / len(present | m) for name, m in masters.items() if present & m}
     if not similarity:
         return ("the notebook has none of the assignment's nbgrader cell metadata (was it re-created, or its cells "
@@ -116,7 +115,7 @@ class Report:
         return "\n".join(lines)
 
 
-def inspect_submission(path, assignment, root=ROOT):
+def inspect_submission(path, assignment, root):
     """Check one submitted file (see the module docstring). Reads it; changes nothing."""
     path = Path(path)
     report = Report(path, assignment)

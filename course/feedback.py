@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from . import master_path
 from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions, marked_lines, nbgrader_meta
+from .paths import master_path
 
 REDACTED = "[hidden test line]"
 

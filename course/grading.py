@@ -38,42 +38,14 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from . import master_path
 from .data import _sha256 as sha256  # the loader's file hash: one implementation
 from .notebooks import grade_cells, grade_id, nbgrader_meta, read
+from .paths import course_config, master_path, notebook_path, reports_dir
 
 LOCK_RETRIES = 6  # attempts at one submission while SQLite says "database is locked"
 
 
-def notebook_path(root, step, student, assignment):
-    return Path(root) / step / student / assignment / f"{assignment}.ipynb"
-
-
-def reports_dir(root, assignment):
-    """reports/<assignment>/: grades, class report, failures, intake report and worker logs."""
-    return Path(root) / "reports" / assignment
-
-
 # ---------------------------------------------------------------- configuration and gradebook
-
-
-def course_config(root, db_url=None):
-    """The course's nbgrader_config.py (what `nbgrader` reads when run from the root), with the root and,
-    if given, the gradebook URL set explicitly."""
-    from traitlets.config.loader import Config, PyFileConfigLoader
-
-    root = Path(root).resolve()
-    config = Config()
-    if (root / "nbgrader_config.py").is_file():
-        path = list(sys.path)  # the config puts its folder first on sys.path: keep ours as it was
-        try:
-            config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        finally:
-            sys.path[:] = path
-    config.CourseDirectory.root = str(root)
-    if db_url:
-        config.CourseDirectory.db_url = db_url
-    return config
 
 
 def gradebook_url(root, db_url=None):
@@ -400,11 +372,13 @@ class ClassRun:
 
 def submitted_students(root, assignment):
     """Students with a submitted/<student>/<assignment>/ folder: {student: notebook path or None}."""
-    base = Path(root) / "submitted"
+    root = Path(root).resolve()
+    pattern = notebook_path(root, "submitted", "*", assignment).parent.relative_to(root)
     found = {}
-    for folder in sorted(base.glob(f"*/{assignment}")) if base.is_dir() else []:
-        nb = folder / f"{assignment}.ipynb"
-        found[folder.parent.name] = nb if nb.is_file() else None
+    for folder in sorted(root.glob(str(pattern))):
+        student = folder.relative_to(root).parts[pattern.parts.index("*")]
+        nb = notebook_path(root, "submitted", student, assignment)
+        found[student] = nb if nb.is_file() else None
     return found
 
 

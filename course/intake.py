@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import assignments
 from .checks import inspect_submission
-from .grading import reports_dir
+from .paths import assignments, notebook_path, reports_dir
 
 CANVAS = re.compile(r"^(?P<student>[^_\s]+)_(?:late_)?\d+_\d+_(?P<file>.+)$", re.IGNORECASE)
 MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
@@ -104,7 +103,7 @@ def intake(export, assignment, root, roster=None):
     to reports/<assignment>/intake.csv)."""
     root = Path(root)
     report = IntakeReport(assignment)
-    known = assignments_in(root)
+    known = assignments(root)
     enrolled = set(read_roster(roster)) if roster else None
     chosen = {}  # student -> (date, member, data, kind, lines to review)
     with zipfile.ZipFile(export) as zf:
@@ -134,7 +133,7 @@ def intake(export, assignment, root, roster=None):
                 report.unmatched.append((older[1], f"older duplicate for {student} (kept {entry[1]})"))
             chosen[student] = entry
     for student, (_, member, data, kind, review) in sorted(chosen.items()):
-        target = root / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target = notebook_path(root, "submitted", student, assignment)
         if target.is_file() and target.read_bytes() == data:
             report.unchanged[student] = member  # untouched: a resumed autograde keeps its grade
         else:
@@ -149,12 +148,6 @@ def intake(export, assignment, root, roster=None):
         report.missing = sorted(enrolled - set(chosen))
     write_report(report, root)
     return report
-
-
-def assignments_in(root):
-    source = Path(root) / "source"
-    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file()) if source.is_dir() \
-        else assignments()
 
 
 def inspect(data, assignment, root):

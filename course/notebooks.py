@@ -1,10 +1,9 @@
 """Reading and transforming notebooks: provided-code cells, solutions, hidden tests."""
 
 import re
+from pathlib import Path
 
 import nbformat
-
-from . import ROOT
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -13,7 +12,7 @@ MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END, "BEGIN SOLUTI
 
 # Locked cells whose source is a file of this package: one source of truth for code that several
 # notebooks share. `python -m course sync` copies the file in; a test checks they are equal.
-PROVIDED = {"provided_data": ROOT / "course" / "data.py"}
+PROVIDED = {"provided_data": Path(__file__).with_name("data.py")}
 
 
 def read(path):

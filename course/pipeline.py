@@ -8,19 +8,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import EXTRA_CREDIT_PREFIX, ROOT, STUDENT_REPO, assignments, master_path, release_path
+from . import EXTRA_CREDIT_PREFIX, STUDENT_REPO
 from .notebooks import grade_cells, leaks, manual_cells, nbgrader_meta, read, sync_provided, write
+from .paths import assignments, master_path, notebook_path, release_path
 from .submissions import demo_submissions, write_submission
 
 # What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
-COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]
+COURSE_FILES = ["source", "release", "catalog", "course", "nbgrader_config.py", "ruff.toml"]
 
 
-def copy_course(dest):
-    """A scratch copy of the course (masters, releases, tooling) at dest, to run nbgrader in. Returns dest."""
+def copy_course(root, dest):
+    """A scratch copy of the course at root (masters, releases, catalog, tooling) at dest, to run nbgrader in.
+    Returns dest."""
     dest = Path(dest)
     for name in COURSE_FILES:
-        src = ROOT / name
+        src = Path(root) / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         else:
@@ -28,7 +30,7 @@ def copy_course(dest):
     return dest
 
 
-def nbgrader(*args, root=ROOT):
+def nbgrader(*args, root):
     """Run an nbgrader command in the course root with this Python's environment."""
     env = dict(os.environ)
     # nbgrader shells out to `alembic`, which lives next to this Python in a virtual environment.
@@ -40,10 +42,10 @@ def nbgrader(*args, root=ROOT):
     return proc
 
 
-def release(root=ROOT, names=None):
+def release(root, names=None):
     """Sync provided code into the masters, then regenerate release/<assignment>/ with nbgrader."""
     root = Path(root)
-    for name in names or assignments():
+    for name in names or assignments(root):
         master = read(master_path(name, root))
         if sync_provided(master):
             write(master, master_path(name, root))
@@ -58,7 +60,7 @@ def release(root=ROOT, names=None):
         print(f"released {out.relative_to(root)}")
 
 
-def scores(name, root=ROOT, db_url=None):
+def scores(name, root, db_url=None):
     """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
     (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
     and 'status': 'graded', or 'not graded: why' when the gradebook lacks a score for some test."""
@@ -101,17 +103,7 @@ def print_table(rows):
               f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}  {r['status']}")
 
 
-def autograde(name, root=ROOT, students=None, workers=None, db_url=None, force=True, dask=None, feedback=False,
-              progress=False):
-    """Autograde submitted/*/<name> (or `students`) with nbgrader on parallel workers (course.grading):
-    force=False skips submissions graded since they were submitted. Returns the run's summary."""
-    from .grading import autograde_class
-
-    return autograde_class(name, root, workers=workers, db_url=db_url, force=force, dask=dask, students=students,
-                           feedback=feedback, progress=progress)
-
-
-def feedback(name, root=ROOT):
+def feedback(name, root):
     nbgrader("generate_feedback", name, "--force", root=root)
 
 
@@ -153,14 +145,14 @@ def demo_problems(name, root, rows, run):
     return found
 
 
-def demo(root=ROOT, names=None, workers=None):
+def demo(root, names=None, workers=None):
     """Check the set-up, release, then autograde example submissions built from each master (the reference, the
     blank release, one with bugs), with feedback and grades. Returns (grade rows, problems): see demo_problems."""
     from .grading import autograde_class
     from .preflight import require_ready
 
     root = Path(root)
-    names = names or assignments()
+    names = names or assignments(root)
     require_ready(names, root)  # before release, which writes the gradebook
     release(root, names)
     rows, problems = [], []
@@ -188,14 +180,15 @@ def colab_url(github, name):
     return f"https://colab.research.google.com/github/{github}/blob/main/{name}/{name}.ipynb"
 
 
-def publish(dest, github=STUDENT_REPO, root=ROOT):
+def publish(dest, root, github=STUDENT_REPO):
     """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`."""
     root, dest = Path(root), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     lines = ["# Deep learning from scratch: assignments", "",
              "Open an assignment in Google Colab, then *File → Save a copy in Drive* to keep your work.",
              "When you are done: *File → Download → Download .ipynb*, and upload that file to the course page.", ""]
-    for name in assignments():
+    names = assignments(root)
+    for name in names:
         src = release_path(name, root)
         text = src.read_text().replace(colab_url(STUDENT_REPO, name), colab_url(github, name))
         target = dest / name / f"{name}.ipynb"
@@ -205,12 +198,14 @@ def publish(dest, github=STUDENT_REPO, root=ROOT):
                      f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
                      f"({colab_url(github, name)})")
     (dest / "README.md").write_text("\n".join(lines) + "\n")
-    print(f"published {len(assignments())} assignment(s) to {dest} (links point to github.com/{github})")
+    print(f"published {len(names)} assignment(s) to {dest} (links point to github.com/{github})")
     return dest
 
 
-def feedback_files(name, root=ROOT):
-    return sorted(Path(root).glob(f"feedback/*/{name}/*.html"))
+def feedback_files(name, root):
+    root = Path(root).resolve()
+    folder = notebook_path(root, "feedback", "*", name).parent.relative_to(root)
+    return sorted(root.glob(f"{folder}/*.html"))
 
 
 def html_text(path):

@@ -11,9 +11,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from . import master_path
-from .grading import gradebook_url, grading_log, notebook_path, reports_dir
+from .grading import gradebook_url, grading_log
 from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, grade_id, offscreen_pyplot, read
+from .paths import master_path, notebook_path, reports_dir
 
 
 def test_cells(master):

@@ -3,19 +3,22 @@ versions with realistic bugs. They exercise the grader end to end without storin
 
 import functools
 import importlib.util
+from pathlib import Path
 
 import nbformat
 
-from . import ROOT, master_path, release_path
 from .notebooks import cell_by_id, read, solution_notebook
+from .paths import catalog_path, master_path, notebook_path, release_path
 
-CATALOG_DIR = ROOT / "tests" / "catalog"
+
+def catalog(assignment, root):
+    """catalog/<assignment>.py of the course at root: BUGS, VARIANTS (name -> {what, edits, ...}), SKIP, DEMO."""
+    return _catalog(str(catalog_path(root, assignment)), assignment)
 
 
 @functools.cache
-def catalog(assignment):
-    """tests/catalog/<assignment>.py: BUGS, VARIANTS (name -> {what, edits, ...}), SKIP and DEMO."""
-    path = CATALOG_DIR / f"{assignment}.py"
+def _catalog(path, assignment):
+    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no submission catalog for {assignment!r}: expected {path}")
     spec = importlib.util.spec_from_file_location(f"catalog_{assignment}", path)
@@ -39,59 +42,59 @@ def apply_edits(nb, edits, label):
     return nb
 
 
-def reference(assignment, root=None, keep_hidden_tests=False):
+def reference(assignment, root, keep_hidden_tests=False):
     """The master with every solution in place and the hidden tests removed (or kept, unmarked)."""
-    return solution_notebook(read(master_path(assignment, root) if root else master_path(assignment)),
-                             keep_hidden_tests)
+    return solution_notebook(read(master_path(assignment, root)), keep_hidden_tests)
 
 
-def blank(assignment, root=None):
+def blank(assignment, root):
     """The release as a student receives it."""
-    return read(release_path(assignment, root) if root else release_path(assignment))
+    return read(release_path(assignment, root))
 
 
-def with_bugs(assignment, names, root=None, keep_hidden_tests=False):
+def with_bugs(assignment, names, root, keep_hidden_tests=False):
     """The reference with the named bugs of the catalog planted."""
     nb = reference(assignment, root, keep_hidden_tests)
     for name in names:
-        apply_edits(nb, catalog(assignment).BUGS[name]["edits"], f"bug {name!r}")
+        apply_edits(nb, catalog(assignment, root).BUGS[name]["edits"], f"bug {name!r}")
     return nb
 
 
-def variant(assignment, name, root=None, keep_hidden_tests=False):
+def variant(assignment, name, root, keep_hidden_tests=False):
     """The reference rewritten as one of the catalog's correct variants."""
-    return apply_edits(reference(assignment, root, keep_hidden_tests), catalog(assignment).VARIANTS[name]["edits"],
-                       f"variant {name!r}")
+    return apply_edits(reference(assignment, root, keep_hidden_tests),
+                       catalog(assignment, root).VARIANTS[name]["edits"], f"variant {name!r}")
 
 
-def demo_submissions(assignment, root=None):
+def demo_submissions(assignment, root):
     """{student id: notebook} for the demo: reference, blank and (where the catalog names some) buggy."""
     subs = {"reference": reference(assignment, root), "blank": blank(assignment, root)}
-    bugs = catalog(assignment).DEMO
+    bugs = catalog(assignment, root).DEMO
     if bugs:
         subs["buggy"] = with_bugs(assignment, bugs, root)
     return subs
 
 
 def write_submission(nb, root, student, assignment):
-    path = root / "submitted" / student / assignment / f"{assignment}.ipynb"
+    path = notebook_path(root, "submitted", student, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
 
 
-CATALOG_DOC = ROOT / "docs" / "catalog.md"
+def catalog_doc(root):
+    return Path(root).resolve() / "docs" / "catalog.md"
 
 
-def catalog_markdown(names):
+def catalog_markdown(names, root):
     """docs/catalog.md: every catalog entry, what it does, and the tests that catch it."""
     lines = ["# Submission catalog", "",
-             "Generated from `tests/catalog/<assignment>.py` by `python -m course catalog --write`; do not edit.",
+             "Generated from `catalog/<assignment>.py` by `python -m course catalog --write`; do not edit.",
              "`tests/test_catalog.py` grades every entry (hidden tests included) and checks the outcome below:",
              "a bug must lose points in the questions listed as catching it (and may lose them only there and in",
              "the listed questions that call the same code); a correct variant must keep full marks.", ""]
     for name in names:
-        cat = catalog(name)
+        cat = catalog(name, root)
         lines += [f"## {name}", "", f"### Bugs ({len(cat.BUGS)})", "",
                   "| entry | what the student got wrong | caught by | may also fail (calls that code) |",
                   "|---|---|---|---|"]

@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from checkout import ROOT
 
-from course import ROOT, master_path
+from course import master_path
 from course.notebooks import read, run_cells, solution_notebook
 
 # CI and graders work offline: point the loader at the shared copy unless told otherwise.
@@ -26,7 +27,7 @@ HEAVY_CELLS = {"train_base", "plot_training_results", "improve", "train_vec_run"
 def load_definitions(assignment, skip=HEAVY_CELLS):
     """Run the reference solution's definition cells (no training, no test cells) in a fresh namespace."""
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_cells(solution_notebook(read(master_path(assignment))), skip=skip, label=assignment)
+        return run_cells(solution_notebook(read(master_path(assignment, ROOT))), skip=skip, label=assignment)
 
 
 @pytest.fixture(scope="session")
@@ -61,5 +62,5 @@ def demo_course(first_contact):
     demo = first_contact["demo"]
     assert demo.returncode == 0, f"the demo failed ({demo.returncode}):\n{demo.stdout[-4000:]}\n{demo.stderr[-4000:]}"
     root = first_contact["root"]
-    rows = [row for name in assignments() for row in pipeline.scores(name, root)]
+    rows = [row for name in assignments(root) for row in pipeline.scores(name, root)]
     return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": demo.stdout}

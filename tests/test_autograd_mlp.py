@@ -11,8 +11,9 @@ import sys
 import nbformat
 import numpy as np
 import pytest
+from checkout import ROOT
 
-from course import ROOT, master_path, release_path
+from course import master_path, release_path
 from course.notebooks import PROVIDED, cell_by_id, grade_id, grade_in_process, read
 from course.submissions import apply_edits, catalog, reference
 
@@ -44,7 +45,7 @@ def test_progress_bar_is_built_once_per_epoch_not_per_sample(mlp_ns, monkeypatch
 
 def test_train_is_called_with_arguments_in_signature_order():
     # Seed: train(model, X_train, Y_train_oh, X_test, X_val, Y_val_oh, Y_test_oh, ...) mixed them up.
-    nb = read(master_path("autograd_mlp"))
+    nb = read(master_path("autograd_mlp", ROOT))
     calls = []
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
@@ -85,7 +86,7 @@ def test_backward_frees_the_graph_unless_asked_to_keep_it(mlp_ns):
 
 def test_data_comes_from_the_course_loader_not_fetch_openml():
     # Seed: sklearn's fetch_openml needed the network at grading time.
-    text = master_path("autograd_mlp").read_text()
+    text = master_path("autograd_mlp", ROOT).read_text()
     assert "fetch_openml" not in text and "load_mnist()" in text
 
 
@@ -159,7 +160,7 @@ def test_training_reports_accuracy_without_a_second_pass_over_the_training_set(m
 
 
 def test_points_and_no_classes_rule():
-    nb = read(master_path("autograd_mlp"))
+    nb = read(master_path("autograd_mlp", ROOT))
     for cell in nb.cells:
         if cell.cell_type == "code" and grade_id(cell) not in PROVIDED:  # the data loader may define its error
             assert not any(isinstance(n, ast.ClassDef) for n in ast.walk(ast.parse(cell.source))), \
@@ -169,7 +170,7 @@ def test_points_and_no_classes_rule():
 
 
 # Each test grades one question on its own: `graded_alone` swaps in the hidden tests' copies
-# (`_reference_<name>`) of the functions that other questions grade; tests/catalog/autograd_mlp.py relies on it.
+# (`_reference_<name>`) of the functions that other questions grade; catalog/autograd_mlp.py relies on it.
 
 
 def test_graded_alone_swaps_in_the_copies_and_always_restores(mlp_ns):
@@ -193,14 +194,14 @@ def test_graded_alone_swaps_in_the_copies_and_always_restores(mlp_ns):
 
 
 def test_the_release_has_no_copies():
-    code = "\n".join(c.source for c in read(release_path("autograd_mlp")).cells if c.cell_type == "code")
+    code = "\n".join(c.source for c in read(release_path("autograd_mlp", ROOT)).cells if c.cell_type == "code")
     assert "def graded_alone" in code and "def _reference_" not in code, "only hidden tests define the copies"
 
 
 def test_hidden_copies_pass_the_tests_they_stand_in_for():
     # A wrong copy would cost correct students points in other questions: grade the copies themselves.
-    nb = reference("autograd_mlp", keep_hidden_tests=True)
-    skip = catalog("autograd_mlp").SKIP
+    nb = reference("autograd_mlp", ROOT, keep_hidden_tests=True)
+    skip = catalog("autograd_mlp", ROOT).SKIP
     ns = {"__name__": "__course__"}
     failed, crashed = grade_in_process(nb, skip, namespace=ns)
     assert not failed and not crashed
@@ -217,9 +218,9 @@ def is_test_cell(cell):
 
 def test_catalog_edits_leave_valid_python():
     # An edit that breaks the indentation would crash the cell instead of planting the bug it names.
-    cat = catalog("autograd_mlp")
+    cat = catalog("autograd_mlp", ROOT)
     entries = {**cat.BUGS, **cat.VARIANTS, **cat.GRADING_MODE_BUGS, **cat.GRADING_MODE_VARIANTS}
-    base = reference("autograd_mlp")
+    base = reference("autograd_mlp", ROOT)
     for name, entry in entries.items():
         nb = apply_edits(nbformat.from_dict(copy.deepcopy(base)), entry["edits"], name)
         for gid in {gid for gid, _, _ in entry["edits"]}:
@@ -235,7 +236,7 @@ def one_blas_thread():
     return threadpool_limits(1)
 
 
-GRADING_MODE = catalog("autograd_mlp")
+GRADING_MODE = catalog("autograd_mlp", ROOT)
 
 
 @pytest.mark.parametrize("name", sorted(GRADING_MODE.GRADING_MODE_BUGS) + sorted(GRADING_MODE.GRADING_MODE_VARIANTS))
@@ -244,7 +245,7 @@ def test_train_vec_entries_with_grading_budgets(name, monkeypatch):
     # entries here, with the budgets the autograder uses (a few seconds each).
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     entry = {**GRADING_MODE.GRADING_MODE_BUGS, **GRADING_MODE.GRADING_MODE_VARIANTS}[name]
-    nb = apply_edits(reference("autograd_mlp", keep_hidden_tests=True), entry["edits"], name)
+    nb = apply_edits(reference("autograd_mlp", ROOT, keep_hidden_tests=True), entry["edits"], name)
     with one_blas_thread():
         failed, crashed = grade_in_process(nb, GRADING_MODE.GRADING_MODE_SKIP)
     if name in GRADING_MODE.GRADING_MODE_VARIANTS:
@@ -254,7 +255,7 @@ def test_train_vec_entries_with_grading_budgets(name, monkeypatch):
 
 
 def test_docs_describe_the_catalog_as_it_is():
-    cat = catalog("autograd_mlp")
+    cat = catalog("autograd_mlp", ROOT)
     text = (ROOT / "docs" / "autograd_mlp.md").read_text()
     assert f"{len(cat.BUGS)} realistic bugs and {len(cat.VARIANTS)} correct variants" in text
     for name in [*cat.GRADING_MODE_BUGS, *cat.GRADING_MODE_VARIANTS]:

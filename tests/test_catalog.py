@@ -1,4 +1,4 @@
-"""The submission catalog (tests/catalog/<assignment>.py): every bug loses points in its own question,
+"""The submission catalog (catalog/<assignment>.py): every bug loses points in its own question,
 every correct variant keeps full marks, and docs/catalog.md lists them as they are.
 
 Graded in-process with the hidden tests in place (seconds per notebook); the cells that train on the full
@@ -7,26 +7,29 @@ pipeline test grades those with nbgrader.
 """
 
 import pytest
+from checkout import ROOT
 
 from course import assignments
 from course.notebooks import grade_in_process
-from course.submissions import CATALOG_DOC, catalog, catalog_markdown, reference, variant, with_bugs
+from course.submissions import catalog, catalog_doc, catalog_markdown, reference, variant, with_bugs
 
-ASSIGNMENTS = assignments()
-BUGS = [(a, b) for a in ASSIGNMENTS for b in sorted(catalog(a).BUGS)]
-VARIANTS = [(a, v) for a in ASSIGNMENTS for v in sorted(catalog(a).VARIANTS)]
+pytestmark = pytest.mark.slow  # grades ~150 submissions in-process, hidden tests included: minutes
+
+ASSIGNMENTS = assignments(ROOT)
+BUGS = [(a, b) for a in ASSIGNMENTS for b in sorted(catalog(a, ROOT).BUGS)]
+VARIANTS = [(a, v) for a in ASSIGNMENTS for v in sorted(catalog(a, ROOT).VARIANTS)]
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_reference_passes_every_test_in_process(name):
-    failed, crashed = grade_in_process(reference(name, keep_hidden_tests=True), catalog(name).SKIP)
+    failed, crashed = grade_in_process(reference(name, ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP)
     assert not failed and not crashed, (failed, crashed)
 
 
 @pytest.mark.parametrize(("name", "bug"), BUGS)
 def test_bug_loses_points_in_its_own_question(name, bug):
-    entry = catalog(name).BUGS[bug]
-    failed, crashed = grade_in_process(with_bugs(name, [bug], keep_hidden_tests=True), catalog(name).SKIP)
+    entry = catalog(name, ROOT).BUGS[bug]
+    failed, crashed = grade_in_process(with_bugs(name, [bug], ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP)
     # A broken edit (bad indentation, a typo) would "fail" tests without being the bug it claims to be. Visible
     # self-checks that call the buggy code may crash (a student sees that too); the edited cells may not.
     edited = {gid for gid, _, _ in entry["edits"]}
@@ -40,14 +43,14 @@ def test_bug_loses_points_in_its_own_question(name, bug):
 
 @pytest.mark.parametrize(("name", "var"), VARIANTS)
 def test_correct_variant_keeps_full_marks(name, var):
-    entry = catalog(name).VARIANTS[var]
-    failed, crashed = grade_in_process(variant(name, var, keep_hidden_tests=True), catalog(name).SKIP)
+    entry = catalog(name, ROOT).VARIANTS[var]
+    failed, crashed = grade_in_process(variant(name, var, ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP)
     assert not failed and not crashed, f"{entry['what']}: lost points in {failed}; cells crashed: {crashed}"
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_catalog_entries_are_well_formed(name):
-    cat = catalog(name)
+    cat = catalog(name, ROOT)
     for label, entry in [*cat.BUGS.items(), *cat.VARIANTS.items()]:
         assert entry["what"] and entry["edits"], label
     for bug, entry in cat.BUGS.items():
@@ -56,5 +59,5 @@ def test_catalog_entries_are_well_formed(name):
 
 
 def test_catalog_doc_is_up_to_date():
-    assert CATALOG_DOC.read_text() == catalog_markdown(ASSIGNMENTS), \
+    assert catalog_doc(ROOT).read_text() == catalog_markdown(ASSIGNMENTS, ROOT), \
         "docs/catalog.md is stale: run `python -m course catalog --write`"

@@ -31,16 +31,17 @@ from pathlib import Path
 import nbformat
 import pytest
 import worlds
+from checkout import ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from course import ROOT, assignments, master_path, release_path
+from course import assignments, master_path, release_path
 from course.data import MNIST_FILES
 from course.notebooks import grade_id, nbgrader_meta, read, solution_notebook
 
-ASSIGNMENTS = assignments()
+ASSIGNMENTS = assignments(ROOT)
 REQUIREMENTS = ROOT / "tests" / "colab-requirements.txt"
 COLAB_VENV = ROOT / ".venv-colab"  # git-ignored; CI builds it once per run, local reruns reuse it
 COLAB_PYTHON = COLAB_VENV / "bin" / "python"
@@ -146,11 +147,11 @@ def colab_kernels(colab_python, tmp_path_factory):
 
 def colab_release(name):
     """The release as students get it; it must have the loader that honours COURSE_DATA_MIRROR."""
-    nb = read(release_path(name))
+    nb = read(release_path(name, ROOT))
     loaders = [c for c in nb.cells if grade_id(c) == "provided_data"]
-    assert loaders, f"{release_path(name)} has no provided_data cell (the course's data loader)"
+    assert loaders, f"{release_path(name, ROOT)} has no provided_data cell (the course's data loader)"
     if not all("COURSE_DATA_MIRROR" in c.source for c in loaders):
-        pytest.fail(f"{release_path(name).relative_to(ROOT)} predates COURSE_DATA_MIRROR in course/data.py, so it "
+        pytest.fail(f"{release_path(name, ROOT).relative_to(ROOT)} predates COURSE_DATA_MIRROR in course/data.py, so it "
                     "cannot load data from the test's local server: run `python -m course release`")
     return nb
 
@@ -158,7 +159,7 @@ def colab_release(name):
 def filled_release(name):
     """The release with each solution cell (code and markdown) holding the reference solution's source."""
     nb = colab_release(name)
-    solution = {grade_id(c): c.source for c in solution_notebook(read(master_path(name))).cells if grade_id(c)}
+    solution = {grade_id(c): c.source for c in solution_notebook(read(master_path(name, ROOT))).cells if grade_id(c)}
     for cell in nb.cells:
         if nbgrader_meta(cell).get("solution"):
             cell.source = solution[grade_id(cell)]

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import worlds
+from checkout import ROOT
 
 from course import assignments, master_path
 from course.data import MNIST_FILES
@@ -24,7 +25,7 @@ from course.notebooks import read
 from course.preflight import needed_datasets
 from course.submissions import reference
 
-ASSIGNMENTS = assignments()
+ASSIGNMENTS = assignments(ROOT)
 SETUP, DEMO = worlds.readme_block("## Set up and run")
 
 
@@ -60,7 +61,7 @@ def test_the_grader_downloaded_each_file_once_and_the_kernels_read_it(first_cont
         assert (first_contact["home"] / ".cache" / "dlfs" / "mnist" / file).is_file()
     # The MNIST questions pass only where the sandboxed kernel read the data: the reference has full marks.
     for name in ASSIGNMENTS:
-        assert needed_datasets(read(master_path(name)))["mnist"]
+        assert needed_datasets(read(master_path(name, ROOT)))["mnist"]
         row = demo_course["rows"][(name, "reference")]
         assert row["core"] == row["core_max"], row["tests"]
 
@@ -166,7 +167,7 @@ A = "model_fitting"
 def submit_reference(root, student="alice"):
     path = root / "submitted" / student / A / f"{A}.ipynb"
     path.parent.mkdir(parents=True)
-    nbformat.write(reference(A), str(path))
+    nbformat.write(reference(A, ROOT), str(path))
 
 
 def test_course_autograde_stops_before_grading_without_data(clone):

@@ -6,8 +6,9 @@ import zipfile
 
 import nbformat
 import pytest
+from checkout import ROOT
 
-from course import __main__ as cli
+from course import cli
 from course.intake import clean_name, intake, parse_member
 from course.notebooks import cell_by_id
 from course.pipeline import copy_course
@@ -22,8 +23,8 @@ def nb_bytes(nb):
 
 @pytest.fixture(scope="module")
 def notebooks():
-    return {"ref": nb_bytes(reference(A)), "blank": nb_bytes(blank(A)),
-            "buggy": nb_bytes(with_bugs(A, ["lr_applied_twice"])), "other": nb_bytes(blank("autograd_mlp"))}
+    return {"ref": nb_bytes(reference(A, ROOT)), "blank": nb_bytes(blank(A, ROOT)),
+            "buggy": nb_bytes(with_bugs(A, ["lr_applied_twice"], ROOT)), "other": nb_bytes(blank("autograd_mlp", ROOT))}
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_names_colab_and_lms_produce():
 
 
 def test_intake_imports_matched_files_and_reports_the_rest(tmp_path, export, notebooks):
-    root = copy_course(tmp_path / "course")
+    root = copy_course(ROOT, tmp_path / "course")
     path, good, bad = export
     (tmp_path / "roster.txt").write_text("id\nalice\nsmithjane\ndoejohn\nada_lovelace\nbob\ncarol\nerin\nfrank\nzoe\n")
     report = intake(path, A, root, roster=tmp_path / "roster.txt")
@@ -89,7 +90,7 @@ def test_intake_imports_matched_files_and_reports_the_rest(tmp_path, export, not
 
 
 def test_intake_again_leaves_unchanged_files_untouched(tmp_path, export):
-    root = copy_course(tmp_path / "course")
+    root = copy_course(ROOT, tmp_path / "course")
     path, good, _ = export
     first = intake(path, A, root)
     assert set(first.imported) == {s for s, _ in good.values()} | {"mallory"}  # no roster: mallory is in
@@ -101,22 +102,21 @@ def test_intake_again_leaves_unchanged_files_untouched(tmp_path, export):
 
 
 def test_intake_command_line(tmp_path, export, monkeypatch, capsys):
-    root = copy_course(tmp_path / "course")
-    monkeypatch.setattr(cli, "ROOT", root)
-    assert cli.main(["intake", str(export[0]), A]) == 0
+    root = copy_course(ROOT, tmp_path / "course")
+    assert cli.main(["intake", str(export[0]), A, "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "7 imported" in out and "not matched: dave_autograd_mlp.ipynb" in out
     assert (root / "submitted" / "bob" / A / f"{A}.ipynb").is_file()
 
 
 def test_suspicious_code_is_listed_for_review(tmp_path):
-    nb = reference(A)
+    nb = reference(A, ROOT)
     cell = cell_by_id(nb, "activations")
     cell.source = "import subprocess\n" + cell.source
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("eve_model_fitting.ipynb", nb_bytes(nb))
-        zf.writestr("ann_model_fitting.ipynb", nb_bytes(reference(A)))
-    report = intake(path, A, copy_course(tmp_path / "course"))
+        zf.writestr("ann_model_fitting.ipynb", nb_bytes(reference(A, ROOT)))
+    report = intake(path, A, copy_course(ROOT, tmp_path / "course"))
     assert set(report.imported) == {"eve", "ann"}, "imported all the same: a person decides"
     assert list(report.review) == ["eve"] and "subprocess" in report.review["eve"][0]

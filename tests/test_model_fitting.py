@@ -8,8 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from checkout import ROOT
 
-from course import ROOT, master_path, release_path
+from course import master_path, release_path
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, cell_by_id, grade_id, read
 from tests.test_data import write_fake_cifar10
 
@@ -27,7 +28,7 @@ def quiet_call(fn, *args, **kwargs):
 
 def cell_source(gid, nb=None):
     """A master cell's code with solutions and hidden tests in place (marker lines dropped)."""
-    nb = nb or read(master_path(NAME))
+    nb = nb or read(master_path(NAME, ROOT))
     markers = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
     return "\n".join(line for line in cell_by_id(nb, gid).source.split("\n") if not any(m in line for m in markers))
 
@@ -80,6 +81,7 @@ def test_cross_entropy_gradient_passes_the_softmax_once(mf_ns):
     assert not np.allclose(model.layers[0].dW, want, atol=1e-3), "the seed's backward would pass this check"
 
 
+@pytest.mark.slow
 def test_seed_backward_trains_far_worse_on_mnist():
     # The seed's figure: 38.66% validation accuracy after 5 epochs; benchmarks/seed_model_fitting.py reproduces it
     # exactly (both runs, 5 epochs). Here: one epoch of the same run, seed backward against ours.
@@ -193,7 +195,7 @@ def test_validation_loss_is_the_training_loss(mf_ns, loss_name):
 
 def test_grid_is_the_seed_grid_with_l1_and_l2():
     # Seed: the grid ran cross-entropy and Huber only (its train_model raised on 'l1' and 'l2').
-    tree = ast.parse(cell_by_id(read(master_path(NAME)), "grid").source)
+    tree = ast.parse(cell_by_id(read(master_path(NAME, ROOT)), "grid").source)
     grid = next(ast.literal_eval(n.value) for n in tree.body
                 if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "GRID")
     assert grid == {"lr": [1e-3, 1e-2, 1e-1], "momentum": [0.0, 0.9, 0.99], "decay": [0.0, 1e-4, 1e-3],
@@ -202,7 +204,7 @@ def test_grid_is_the_seed_grid_with_l1_and_l2():
 
 def test_grid_selects_on_validation_never_on_test():
     # Seed: every one of the grid's runs was also scored on the test set, inviting selection on test data.
-    nb = read(master_path(NAME))
+    nb = read(master_path(NAME, ROOT))
     source = cell_by_id(nb, "grid").source + cell_by_id(nb, "grid_plots").source + cell_by_id(nb, "curves").source
     assert "X_test" not in source and "y_test" not in source
 
@@ -314,14 +316,14 @@ def test_training_uses_the_last_partial_batch(mf_ns):
 
 def test_data_comes_from_the_course_loader_not_tensorflow():
     # Seed: tensorflow.keras.datasets, unavailable offline and while grading.
-    text = master_path(NAME).read_text()
+    text = master_path(NAME, ROOT).read_text()
     assert "tensorflow" not in text and "load_mnist()" in text and "load_cifar10()" in text
 
 
 def test_every_public_name_is_defined_once():
     # Seed: a second "mega cell" redefined every function and class, some with different behaviour.
     names = []
-    for cell in read(master_path(NAME)).cells:
+    for cell in read(master_path(NAME, ROOT)).cells:
         if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade") and \
                 grade_id(cell) != "provided_data":
             names += [n.name for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
@@ -348,7 +350,7 @@ def test_train_model_signature_is_the_seed_api(mf_ns):
 def load_kit():
     """The hidden region at the top of test_dense_forward, run on its own: the references that the tests of
     Parts 4 to 6 swap in for the code their question calls."""
-    source = cell_by_id(read(master_path(NAME)), "test_dense_forward").source
+    source = cell_by_id(read(master_path(NAME, ROOT)), "test_dense_forward").source
     ns = {"np": np, "contextlib": contextlib}
     exec(source.split(HIDDEN_BEGIN)[1].split(HIDDEN_END)[0], ns)  # noqa: S102 (our own notebook)
     return ns
@@ -365,7 +367,7 @@ CALLED_CELLS = ["one_hot", "stable_softmax", "accuracy", "activations", "d_softm
 
 
 def test_every_called_function_has_a_reference(kit):
-    nb = read(master_path(NAME))
+    nb = read(master_path(NAME, ROOT))
     defined = {n.name for gid in CALLED_CELLS for n in ast.parse(cell_source(gid, nb)).body
                if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     assert defined <= set(kit["_REFERENCE"]), sorted(defined - set(kit["_REFERENCE"]))
@@ -412,9 +414,9 @@ def test_trusted_restores_the_students_code_even_when_a_check_fails():
 # ---- grading: the blank release earns nothing (the bug catalog is tests/test_catalog.py) ----
 
 def test_blank_release_fails_every_test():
-    if not release_path(NAME).is_file():
+    if not release_path(NAME, ROOT).is_file():
         pytest.skip("no release yet: run `python -m course release model_fitting`")
-    release, master = read(release_path(NAME)), read(master_path(NAME))
+    release, master = read(release_path(NAME, ROOT)), read(master_path(NAME, ROOT))
     ns = {"__name__": "__course__"}
     import matplotlib
 

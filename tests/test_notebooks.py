@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from checkout import ROOT
 
-from course import ROOT, STUDENT_REPO, assignments, master_path, release_path
+from course import STUDENT_REPO, assignments, master_path, release_path
 from course.notebooks import (
     HIDDEN_BEGIN,
     HIDDEN_END,
@@ -25,7 +26,7 @@ from course.notebooks import (
 )
 from course.pipeline import colab_url
 
-ASSIGNMENTS = assignments()
+ASSIGNMENTS = assignments(ROOT)
 # What Colab has preinstalled, besides the standard library.
 COLAB_PACKAGES = {"numpy", "matplotlib", "pandas", "tqdm", "sklearn", "scipy"}
 # Points per part, from the assignment's specification.
@@ -56,7 +57,7 @@ PARTS = {
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_master_is_stored_without_outputs(name):
-    nb = read(master_path(name))
+    nb = read(master_path(name, ROOT))
     dirty = [i for i, c in enumerate(nb.cells) if c.get("outputs") or c.get("execution_count")]
     assert not dirty, f"cells {dirty} carry outputs; clear them before committing"
 
@@ -69,7 +70,7 @@ def test_masters_and_tooling_are_ruff_clean():
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_provided_code_cells_equal_their_single_source(name):
-    nb = read(master_path(name))
+    nb = read(master_path(name, ROOT))
     found = [grade_id(c) for c in nb.cells if grade_id(c) in PROVIDED]
     assert found, "each assignment loads its data with the course loader"
     for cell in nb.cells:
@@ -81,7 +82,7 @@ def test_provided_code_cells_equal_their_single_source(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_has_no_markers_solutions_or_hidden_tests(name):
-    master, release = read(master_path(name)), read(release_path(name))
+    master, release = read(master_path(name, ROOT)), read(release_path(name, ROOT))
     assert not leaks(release)
     code = {line.strip() for c in release.cells if c.cell_type == "code" for line in c.source.split("\n")}
     for label, lines in [("solution", marked_lines(master, SOLUTION_BEGIN, SOLUTION_END)),
@@ -94,7 +95,7 @@ def test_release_has_no_markers_solutions_or_hidden_tests(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_points_per_part_match_the_specification(name):
-    nb = read(master_path(name))
+    nb = read(master_path(name, ROOT))
     points = {**grade_cells(nb), **manual_cells(nb)}  # autograded and hand-graded points count alike
     listed = set()
     for part, (ids, total) in PARTS[name].items():
@@ -106,7 +107,7 @@ def test_points_per_part_match_the_specification(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_grade_ids_are_unique_and_tests_are_locked(name):
-    nb = read(master_path(name))
+    nb = read(master_path(name, ROOT))
     ids = [grade_id(c) for c in nb.cells if grade_id(c)]
     assert len(ids) == len(set(ids))
     for cell in nb.cells:
@@ -120,7 +121,7 @@ def test_grade_ids_are_unique_and_tests_are_locked(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_runs_in_stock_colab(name):
     """Only Colab's preinstalled packages and the standard library; no nbgrader, no local files."""
-    nb = read(release_path(name))
+    nb = read(release_path(name, ROOT))
     stdlib = set(sys.stdlib_module_names)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -137,7 +138,7 @@ def test_release_runs_in_stock_colab(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_links_to_its_colab_copy(name):
-    text = release_path(name).read_text()
+    text = release_path(name, ROOT).read_text()
     assert colab_url(STUDENT_REPO, name) in text
     json.loads(text)
     assert re.search(r"colab-badge\.svg", text)

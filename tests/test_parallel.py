@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from checkout import ROOT
 from sqlalchemy import create_engine, text
 
 from course import master_path
@@ -21,8 +22,10 @@ from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells
 from course.pipeline import copy_course, scores
 from course.submissions import blank, catalog, reference, with_bugs, write_submission
 
+pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
+
 A = "model_fitting"
-BUGS = {"bug_a": catalog(A).DEMO, "bug_b": ["relu_derivative_everywhere"]}
+BUGS = {"bug_a": catalog(A, ROOT).DEMO, "bug_b": ["relu_derivative_everywhere"]}
 GOOD = {"ref", "blank", *BUGS}
 # "wrong" is rejected by course.checks.CheckSubmission, which only nbgrader_config.py wires in: the workers
 # grade with the course's config.
@@ -51,7 +54,7 @@ def grades_in_db(db_url, assignment=A):
 
 def check_graded_once(db_url, students, assignment=A):
     """Every student: exactly one submission, one grade per grade cell of the master, every test scored."""
-    master = read(master_path(assignment))
+    master = read(master_path(assignment, ROOT))
     expected = {**grade_cells(master), **manual_cells(master)}
     db = grades_in_db(db_url, assignment)
     for student in students:
@@ -71,19 +74,19 @@ def lost(db, student):
 
 def check_expected_scores(db):
     """Reference: full marks; blank: nothing; each buggy one loses its bugs' questions and no others."""
-    tests = set(grade_cells(read(master_path(A))))
+    tests = set(grade_cells(read(master_path(A, ROOT))))
     assert lost(db, "ref") == set()
     assert lost(db, "blank") == tests
     for student, bugs in BUGS.items():
-        entries = [catalog(A).BUGS[b] for b in bugs]
+        entries = [catalog(A, ROOT).BUGS[b] for b in bugs]
         must = {t for e in entries for t in e["fails"]}
-        may = must | {t for e in entries for t in e.get("also", [])} | catalog(A).SKIP
+        may = must | {t for e in entries for t in e.get("also", [])} | catalog(A, ROOT).SKIP
         assert must <= lost(db, student) <= may, f"{student} ({bugs}): lost {sorted(lost(db, student))}"
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("class"))
+    root = copy_course(ROOT, tmp_path_factory.mktemp("class"))
     write_submission(reference(A, root), root, "ref", A)
     write_submission(blank(A, root), root, "blank", A)
     for student, bugs in BUGS.items():
@@ -116,7 +119,7 @@ def test_crashing_submissions_are_recorded_and_the_rest_graded(graded):
 
 
 def test_workers_write_each_students_feedback_with_the_course_config(graded):
-    secret = marked_lines(read(master_path(A)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
+    secret = marked_lines(read(master_path(A, ROOT)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     for student in GOOD | set(BROKEN):
         path = graded["root"] / "feedback" / student / A / f"{A}.html"
         assert path.is_file() == (student in GOOD), student

@@ -6,24 +6,27 @@ import re
 import shutil
 
 import pytest
+from checkout import ROOT
 
-from course import EXTRA_CREDIT_PREFIX, ROOT, assignments, master_path, pipeline, release_path
+from course import EXTRA_CREDIT_PREFIX, assignments, master_path, pipeline, release_path
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
 from course.preflight import GradingSetupError
 from course.submissions import catalog
 
-ASSIGNMENTS = assignments()
+ASSIGNMENTS = assignments(ROOT)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_reference_submission_gets_full_marks(demo_course, name):
     row = demo_course["rows"][(name, "reference")]
     lost = {k: v for k, v in row["tests"].items() if v[0] < v[1]}
     assert not lost, f"the reference solution lost points: {lost}"
-    written = sum(manual_cells(read(master_path(name))).values())
+    written = sum(manual_cells(read(master_path(name, ROOT))).values())
     assert row["core"] == row["core_max"] == 100 - written, "autograded points; written answers are graded by hand"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_blank_release_earns_no_more_than_done_for_you_points(demo_course, name):
     # Every graded point of these assignments needs student code: done-for-you parts are worth 0.
@@ -31,20 +34,22 @@ def test_blank_release_earns_no_more_than_done_for_you_points(demo_course, name)
     assert row["total"] == 0, f"the blank release earned points: {row['tests']}"
 
 
+@pytest.mark.slow
 def test_buggy_submission_loses_points_in_the_questions_with_bugs(demo_course):
     row = demo_course["rows"][("autograd_mlp", "buggy")]
     failed = {k for k, (score, top) in row["tests"].items() if score < top}
     for expected in ["test_multiply", "test_forward_values", "test_train_step"]:
-        assert expected in failed, f"{expected} should fail for bugs {catalog('autograd_mlp').DEMO}"
+        assert expected in failed, f"{expected} should fail for bugs {catalog('autograd_mlp', ROOT).DEMO}"
     assert not any(k.startswith(("test_add", EXTRA_CREDIT_PREFIX)) for k in failed), \
         f"untouched questions lost points: {failed}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_feedback_shows_results_but_no_hidden_test_source(demo_course, name):
     files = pipeline.feedback_files(name, demo_course["root"])
     assert len(files) == len([k for k in demo_course["rows"] if k[0] == name])
-    secret = marked_lines(read(master_path(name)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
+    secret = marked_lines(read(master_path(name, ROOT)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     assert len(secret) > 20
     for path in files:
         text = pipeline.html_text(path)
@@ -55,6 +60,7 @@ def test_feedback_shows_results_but_no_hidden_test_source(demo_course, name):
     assert "use += instead of =" in buggy or name != "autograd_mlp", "feedback should carry the test's message"
 
 
+@pytest.mark.slow
 def test_grades_csv_has_one_row_per_submission(demo_course):
     with open(demo_course["root"] / "grades.csv") as f:
         rows = list(csv.DictReader(f))
@@ -64,10 +70,11 @@ def test_grades_csv_has_one_row_per_submission(demo_course):
             assert float(r["core"]) == float(r["core_max"]) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_committed_release_equals_a_fresh_generation(demo_course, name):
     fresh = json.loads(release_path(name, demo_course["root"]).read_text())
-    committed = json.loads(release_path(name).read_text())
+    committed = json.loads(release_path(name, ROOT).read_text())
     assert fresh == committed, "release/ is stale: run `python -m course release` and commit the result"
 
 
@@ -77,7 +84,7 @@ def test_release_folder_holds_only_the_notebooks():
 
 
 def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
-    dest = pipeline.publish(tmp_path / "student", github="someone/course-student")
+    dest = pipeline.publish(tmp_path / "student", ROOT, github="someone/course-student")
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert files == ["README.md"] + [f"{n}/{n}.ipynb" for n in ASSIGNMENTS]
     readme = (dest / "README.md").read_text()
@@ -88,17 +95,20 @@ def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
         assert "BEGIN SOLUTION" not in (dest / name / f"{name}.ipynb").read_text()
 
 
+@pytest.mark.slow
 def test_every_assignment_has_a_buggy_demo_student(demo_course):
     for name in ASSIGNMENTS:
-        assert catalog(name).DEMO and (name, "buggy") in demo_course["rows"]
+        assert catalog(name, ROOT).DEMO and (name, "buggy") in demo_course["rows"]
 
 
+@pytest.mark.slow
 def test_grade_points_match_the_master(demo_course):
     for name in ASSIGNMENTS:
         row = demo_course["rows"][(name, "reference")]
-        assert {k: v[1] for k, v in row["tests"].items()} == grade_cells(read(master_path(name)))
+        assert {k: v[1] for k, v in row["tests"].items()} == grade_cells(read(master_path(name, ROOT)))
 
 
+@pytest.mark.slow
 def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_course, tmp_path):
     """What the demo prints when the reference solution loses points: each failing test and its first error line
     (here the buggy submission's grading stands in for a broken reference)."""
@@ -117,16 +127,16 @@ def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_
 
 
 def test_demo_exits_non_zero_when_it_found_problems(monkeypatch, capsys):
-    from course import __main__ as cli
+    from course import cli
 
     monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], ["autograd_mlp/reference: ..."]))
-    assert cli.main(["demo"]) == 1
+    assert cli.main(["demo", "--root", str(ROOT)]) == 1
     monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], []))
-    assert cli.main(["demo"]) == 0
+    assert cli.main(["demo", "--root", str(ROOT)]) == 0
 
     def not_ready(root, names):
         raise GradingSetupError("Nothing was graded: the grader's set-up is not ready.\n\nno bubblewrap")
 
     monkeypatch.setattr(pipeline, "demo", not_ready)
-    assert cli.main(["demo"]) == 2
+    assert cli.main(["demo", "--root", str(ROOT)]) == 2
     assert "no bubblewrap" in capsys.readouterr().err

@@ -13,12 +13,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from checkout import ROOT
 from test_parallel import BUGS, check_expected_scores, check_graded_once
 
 from course import report
 from course.grading import autograde_class
 from course.pipeline import copy_course, scores
 from course.submissions import blank, reference, with_bugs, write_submission
+
+pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
 
 A = "model_fitting"
 
@@ -72,7 +75,7 @@ def postgres_url():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, postgres_url):
-    root = copy_course(tmp_path_factory.mktemp("pg-class"))
+    root = copy_course(ROOT, tmp_path_factory.mktemp("pg-class"))
     write_submission(reference(A, root), root, "ref", A)
     write_submission(blank(A, root), root, "blank", A)
     for student, bugs in BUGS.items():

@@ -13,8 +13,8 @@ import zipfile
 import nbformat
 import pytest
 import worlds
+from checkout import ROOT
 
-from course import ROOT
 from course.submissions import blank, reference
 
 A = "model_fitting"  # the assignment the placeholders stand for: it grades in seconds
@@ -24,8 +24,10 @@ README_COMMANDS = {
     "./setup.sh": ("test", "tests/test_first_contact.py, as the newcomer's first command"),
     ". .venv/bin/activate && python -m course demo": ("test", "tests/test_first_contact.py (fixture first_contact)"),
     "python -m pytest": ("test", ".ci/run runs exactly this command"),
+    'python -m pytest -m "not slow"': ("test", "the fast lane: a subset of what .ci/run runs"),
     ". .venv/bin/activate": ("test", "every command here and in test_first_contact.py starts with it"),
     "sudo apt-get install bubblewrap postgresql": ("test", "./setup.sh and .ci/run install both when missing"),
+    "python -m course": ("test", "the start of every course command below"),
     "python -m course demo": ("test", "tests/test_first_contact.py, after activating the venv"),
     "nbgrader autograde": ("here", [f"nbgrader autograde {A} --force"]),
     "nbgrader generate_feedback": ("here", [f"nbgrader generate_feedback {A}"]),
@@ -91,7 +93,7 @@ def instructor():
     base = worlds.scratch("dlfs-readme-")
     root = worlds.clean_clone(base / "course")
     with zipfile.ZipFile(root / "export.zip", "w") as z:
-        for student, nb in {"alice": reference(A), "bob": blank(A)}.items():
+        for student, nb in {"alice": reference(A, ROOT), "bob": blank(A, ROOT)}.items():
             z.writestr(f"{student}_{A}.ipynb", nbformat.writes(nb))
     (root / "roster.txt").write_text("alice\nbob\ncarol\n")
     runs = {}

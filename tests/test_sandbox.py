@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from checkout import ROOT
 from quiz_course import QUIZ, add_quiz, autograde, scores, submit, variant
 
 from course import pipeline, sandbox
@@ -63,7 +64,7 @@ print("PROBE" + json.dumps(report))
 
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("sandbox"))
+    root = copy_course(ROOT, tmp_path_factory.mktemp("sandbox"))
     add_quiz(root)
     submit(root, "honest", variant())
     listener = socket.socket()

@@ -8,6 +8,7 @@ import re
 
 import nbformat
 import pytest
+from checkout import ROOT
 from quiz_course import QUIZ, add_quiz, autograde, graded_cell, master, scores, submit, variant
 
 from course import pipeline
@@ -16,6 +17,8 @@ from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines
 from course.pipeline import copy_course
 from course.submissions import reference as mf_reference
 from course.submissions import write_submission
+
+pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
 
 WRONG_ADD = "def add(a, b):\n    return a - b"
 WRONG_MEAN = "def mean(xs):\n    return 0.0"
@@ -167,7 +170,7 @@ def _no_metadata():
 
 @pytest.fixture(scope="module")
 def quiz(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("tampering"))
+    root = copy_course(ROOT, tmp_path_factory.mktemp("tampering"))
     add_quiz(root)
     pipeline.release(root, ["model_fitting"])
     release = nbformat.read(str(root / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)

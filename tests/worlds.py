@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from course import ROOT
+from checkout import ROOT
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 VENV = Path(sys.prefix)  # the virtual environment the suite runs in: the clone's `.venv` points at it

@@ -1,0 +1,127 @@
+"""The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, report, calibrate,
+publish, catalog."""
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+from . import STUDENT_REPO, pipeline
+from .notebooks import read, sync_provided, write
+from .paths import NotACourse, assignments, master_path
+
+
+def main(argv=None):
+    from .preflight import GradingSetupError
+
+    try:
+        return run(argv)
+    except (GradingSetupError, NotACourse) as exc:  # the set-up, not a bug: the message says what to do
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def run(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=".", help="the course root: the folder with source/ and nbgrader_config.py "
+                                                    "(default: the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    command = functools.partial(sub.add_parser, parents=[common])  # every command takes --root
+    command("sync", help="copy provided code (course/data.py) into the master notebooks")
+    p = command("release", help="regenerate release/ from the masters with nbgrader")
+    p.add_argument("assignment", nargs="*")
+    p = command("demo", help="release, autograde example submissions, write feedback and grades.csv")
+    p.add_argument("assignment", nargs="*")
+    p = command("intake", help="import an LMS export (zip of notebooks) into submitted/<student>/<assignment>/")
+    p.add_argument("export", help="the zip file the LMS exported")
+    p.add_argument("assignment")
+    p.add_argument("--roster", help="student ids, one per line (or a CSV's first column): report the missing ones")
+    p = command("autograde", help="autograde submitted/*/<assignment> on parallel workers; write feedback, "
+                                         "grades.csv and the class report (reports/<assignment>/)")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--workers", type=int, help="parallel workers (default: one per core; with --dask-local, "
+                                               "that many Dask workers)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--dask", metavar="tcp://HOST:8786", help="grade on a running Dask scheduler's workers")
+    where.add_argument("--dask-local", action="store_true", help="grade on a Dask LocalCluster on this machine")
+    p.add_argument("--db-url", help="the gradebook (nbgrader's db_url), e.g. postgresql://user@host/gradebook; "
+                                    "default: the course config's, else sqlite:///gradebook.db")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p = command("report", help="write reports/<assignment>/: grades.csv, report.html, histogram, failures")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--db-url", help="the gradebook (default: the course config's)")
+    p = command("publish", help="copy release/ and a student README to a student-facing folder or repo")
+    p.add_argument("dest")
+    p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")
+    p = command("calibrate", help="measure grading-mode accuracy over many seeds; propose thresholds")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--seeds", type=int, default=30)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
+    p = command("catalog", help="print (or --write) docs/catalog.md from the submission catalog (catalog/<assignment>.py)")
+    p.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+
+    root = Path(args.root).resolve()
+    names = getattr(args, "assignment", None) or assignments(root)
+    if args.command == "sync":
+        for name in assignments(root):
+            nb = read(master_path(name, root))
+            changed = sync_provided(nb)
+            if changed:
+                write(nb, master_path(name, root))
+            print(f"{name}: {'updated ' + ', '.join(changed) if changed else 'in sync'}")
+    elif args.command == "release":
+        pipeline.release(root, names)
+    elif args.command == "demo":
+        _, problems = pipeline.demo(root, names)
+        return 1 if problems else 0
+    elif args.command == "intake":
+        from .intake import intake
+        report = intake(args.export, args.assignment, root, roster=args.roster)
+        print("\n".join(report.lines()))
+    elif args.command == "autograde":
+        from . import report
+        from .grading import autograde_class
+        rows, failed = [], 0
+        for name in names:
+            run = autograde_class(name, root, students=args.student, workers=args.workers, db_url=args.db_url,
+                                  force=args.force, dask="local" if args.dask_local else args.dask, feedback=True,
+                                  progress=True)
+            print(run.summary())
+            for student, error in sorted(run.failed.items()):
+                print(f"  not graded: {student}: {error}")
+            failed += len(run.failed)
+            rows += pipeline.scores(name, root, args.db_url)
+            print(f"class report: {report.write_report(name, root, args.db_url)}")
+            print("\n".join(report.summary_lines(report.class_report(name, root, args.db_url))))
+        if len(rows) <= 40:
+            pipeline.print_table(rows)
+        pipeline.write_grades(rows, root / "grades.csv")
+        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
+        return 1 if failed else 0
+    elif args.command == "report":
+        from . import report
+        for name in names:
+            print(f"class report: {report.write_report(name, root, args.db_url)}")
+    elif args.command == "calibrate":
+        from . import calibrate
+        for name in names:
+            report = calibrate.calibrate(name, root, args.seeds, args.jobs)
+            print(calibrate.format_report(name, report, args.seeds))
+            if args.write:
+                calibrate.write_thresholds(name, report, root)
+                print(f"thresholds written to {master_path(name, root)}; run `python -m course release`")
+    elif args.command == "publish":
+        pipeline.publish(args.dest, root, args.github)
+    elif args.command == "catalog":
+        from .submissions import catalog_doc, catalog_markdown
+        text = catalog_markdown(assignments(root), root)
+        if args.write:
+            catalog_doc(root).write_text(text)
+            print(f"wrote {catalog_doc(root)}")
+        else:
+            print(text, end="")
+    return 0

@@ -1,0 +1,81 @@
+"""Where a course's files live, from one place: nbgrader's CourseDirectory of the course root.
+
+Every function takes the course root it works on (the CLI's --root, by default the current directory):
+nothing here assumes that the tooling and the course are the same checkout. The course's nbgrader_config.py
+is read as `nbgrader` reads it from that root, so its directory settings apply to this code too.
+"""
+
+import copy
+import functools
+from pathlib import Path
+
+
+class NotACourse(FileNotFoundError):
+    """The folder is not a course root: it has no source/ folder of master notebooks."""
+
+
+def course_config(root, db_url=None):
+    """The course's nbgrader_config.py (what `nbgrader` reads when run from the root), with the root and, if
+    given, the gradebook URL set explicitly."""
+    config = copy.deepcopy(_root_config(str(Path(root).resolve())))
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    return config
+
+
+@functools.cache
+def _root_config(root):
+    from traitlets.config.loader import Config, PyFileConfigLoader
+
+    config = Config()
+    if (Path(root) / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    config.CourseDirectory.root = root
+    return config
+
+
+@functools.cache
+def coursedir(root):
+    """nbgrader's CourseDirectory of the course at root (its directory names and structure)."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=course_config(root))
+
+
+def _path(root, step, student, assignment, *rest):
+    directory = coursedir(str(Path(root).resolve()))
+    return Path(directory.format_path(getattr(directory, f"{step}_directory", step), student, assignment), *rest)
+
+
+def notebook_path(root, step, student, assignment):
+    """<root>/<step>/<student>/<assignment>/<assignment>.ipynb (step: submitted, autograded, feedback...)."""
+    return _path(root, step, student, assignment, f"{assignment}.ipynb")
+
+
+def master_path(assignment, root):
+    return Path(Path(root).resolve(), coursedir(str(Path(root).resolve())).source_directory, assignment,
+                f"{assignment}.ipynb")
+
+
+def release_path(assignment, root):
+    return Path(Path(root).resolve(), coursedir(str(Path(root).resolve())).release_directory, assignment,
+                f"{assignment}.ipynb")
+
+
+def reports_dir(root, assignment):
+    """reports/<assignment>/: grades, class report, failures, intake report and worker logs."""
+    return Path(root).resolve() / "reports" / assignment
+
+
+def catalog_path(root, assignment):
+    """catalog/<assignment>.py: the assignment's realistic bugs and correct variants (docs/catalog.md)."""
+    return Path(root).resolve() / "catalog" / f"{assignment}.py"
+
+
+def assignments(root):
+    """Names of the course's assignments: the folders of source/ that hold a master notebook of that name."""
+    source = Path(root).resolve() / coursedir(str(Path(root).resolve())).source_directory
+    if not source.is_dir():
+        raise NotACourse(f"{Path(root).resolve()} is not a course root: it has no {source.name}/ folder of master "
+                         "notebooks. Run the command from the course repository, or pass --root DIR.")
+    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
