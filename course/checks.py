@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .notebooks import grade_id, nbgrader_meta
+from .cells import grade_id, is_locked, nbgrader_meta
 from .paths import assignments, master_path
 
 SUSPICIOUS = [
@@ -57,7 +57,7 @@ def suspicious(nb, master):
     master's locked ones (their source is replaced while grading anyway)."""
     from .guard import bound_names
 
-    locked = {grade_id(c) for c in master.cells if nbgrader_meta(c).get("locked")}
+    locked = {grade_id(c) for c in master.cells if is_locked(c)}
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or (grade_id(cell) in locked):
@@ -146,7 +146,7 @@ def inspect_submission(path, assignment, root):
         report.notes.append(f"cell {gid!r} appears {seen.count(gid)} times: the last copy is graded, with the "
                             "master's source")
     for cell in master.cells:
-        if nbgrader_meta(cell).get("locked") and grade_id(cell) not in seen:
+        if is_locked(cell) and grade_id(cell) not in seen:
             report.notes.append(f"instructor cell {grade_id(cell)!r} is missing: grading puts the master's back")
     links = sorted(p.name for p in path.parent.rglob("*") if p.is_symlink() or not (p.is_file() or p.is_dir()))
     if links:  # nbgrader copies the folder following links: a link to a master would put it in the student's folder
@@ -203,7 +203,7 @@ class CheckSubmission(NbGraderPreprocessor):
         anchor = None  # the latest master cell found in nb
         for cell in master.cells:
             gid = grade_id(cell)
-            if nbgrader_meta(cell).get("locked") and gid not in present:
+            if is_locked(cell) and gid not in present:
                 where = max((i for i, c in enumerate(nb.cells) if grade_id(c) == anchor), default=-1) + 1
                 restored = copy.deepcopy(cell)
                 restored["id"] = uuid.uuid4().hex[:8]

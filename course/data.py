@@ -137,7 +137,7 @@ def _get_files(name, files, mirrors, data_dir, download=True):
                                f"must contain the folder {name}/ with the files: {', '.join(files)}.")
         else:
             path = cache_dir / file
-            if not (path.is_file() and _sha256(path) == sha256):
+            if not (path.is_file() and file_sha256(path) == sha256):
                 path.unlink(missing_ok=True)  # our own cache: a damaged copy is fetched again
                 searched = ("" if user_dir is None else
                             f"COURSE_DATA_DIR is set, but {user_dir} has no {file} "
@@ -152,7 +152,7 @@ def _get_files(name, files, mirrors, data_dir, download=True):
 
 def _check_user_file(path, sha256):
     """Return path if its sha256 is the expected one; never modify the user's folder."""
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != sha256:
         raise DatasetError(f"{path} is corrupt or not the expected file: its sha256 is {actual}, "
                            f"expected {sha256}. Replace it with an intact copy. (This folder, "
@@ -160,7 +160,7 @@ def _check_user_file(path, sha256):
     return path
 
 
-def _sha256(path):
+def file_sha256(path):
     """sha256 of a file as a hex string, read in 1 MiB chunks to keep memory small."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .notebooks import HIDDEN_BEGIN, HIDDEN_END, _drop_regions, marked_lines, nbgrader_meta
+from .cells import is_grade
+from .notebooks import HIDDEN_BEGIN, HIDDEN_END, drop_regions, marked_lines
 from .paths import master_path
 
 REDACTED = "[hidden test line]"
@@ -51,10 +52,10 @@ def _redact_output(out, secrets):
 def scrub_cell(cell, secrets=()):
     """Remove hidden-test source and traceback lines from one cell, and redact secrets from its outputs,
     in place."""
-    cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+    cell.source = drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
     for out in cell.get("outputs", []):
         _redact_output(out, secrets)
-    if not nbgrader_meta(cell).get("grade"):
+    if not is_grade(cell):
         return cell
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":

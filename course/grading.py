@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from .data import _sha256 as sha256  # the loader's file hash: one implementation
-from .notebooks import grade_cells, grade_id, nbgrader_meta, read
+from .cells import grade_id, is_grade, is_locked
+from .cells import points as cell_points
+from .data import file_sha256 as sha256  # the loader's file hash: one implementation
+from .notebooks import grade_cells, read
 from .paths import course_config, master_path, notebook_path, reports_dir
 
 LOCK_RETRIES = 6  # attempts at one submission while SQLite says "database is locked"
@@ -65,12 +67,7 @@ def _worker_url(db_url):
 def checked_cells(master):
     """{grade_id: source} of the cells nbgrader stores and writes back over the student's: tests and
     locked cells (not the solution cells, whose source the student writes)."""
-    out = {}
-    for cell in master.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
-            out[grade_id(cell)] = cell.source
-    return out
+    return {grade_id(cell): cell.source for cell in master.cells if is_locked(cell)}
 
 
 def stale_cells(gb, assignment, master):
@@ -85,9 +82,8 @@ def stale_cells(gb, assignment, master):
     points = {c.name: c.max_score for c in nb.grade_cells}
     stale = [gid for gid, src in checked_cells(master).items() if stored.get(gid) != src]
     for cell in master.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and points.get(meta["grade_id"]) != float(meta.get("points", 0)):
-            stale.append(meta["grade_id"])
+        if is_grade(cell) and points.get(grade_id(cell)) != cell_points(cell):
+            stale.append(grade_id(cell))
     return sorted(set(stale))
 
 

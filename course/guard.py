@@ -31,20 +31,11 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
-from .notebooks import nbgrader_meta
+from .cells import grade_id, is_locked, is_test
 from .sandbox import SandboxedKernelManager
 
 KERNEL_GUARD = Path(__file__).with_name("kernel_guard.py")
 GUARD_MODULE = "_dlfs_guard"
-
-
-def is_test(cell):
-    return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("grade"))
-
-
-def is_locked(cell):
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
 
 
 def bound_names(source, definitions_only=False):
@@ -108,12 +99,12 @@ class GuardedExecute(Execute):
     """Execute, sandboxed and guarded (see the module docstring)."""
 
     trusted_modules = List(Unicode(), ["math", "numpy", "numpy.linalg", "numpy.random", "numpy.testing",
-                                       "contextlib", "io", "warnings", "itertools", "functools"], config=True,
-                           help="Modules restored to their original contents before each test cell.")
-    output_limit = Integer(2_000_000, config=True,
-                           help="Characters of output one cell may produce; beyond that it is interrupted.")
-    allow_partial_credit = Bool(False, config=True,
-                                help="Let a test cell's displayed number set its score (nbgrader's partial credit).")
+                                       "contextlib", "io", "warnings", "itertools", "functools"],
+                           help="Modules restored to their original contents before each test cell.").tag(config=True)
+    output_limit = Integer(2_000_000,
+                           help="Characters of output one cell may produce; beyond that it is interrupted.").tag(config=True)
+    allow_partial_credit = Bool(False,
+                                help="Let a test cell's displayed number set its score (nbgrader's partial credit).").tag(config=True)
 
     def __init__(self, **kw):
         kw.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -185,7 +176,7 @@ class GuardedExecute(Execute):
             cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")] if test else []
             return cell, resources
         self._output_size, self._flooded = 0, False
-        gid = nbgrader_meta(cell).get("grade_id")
+        gid = grade_id(cell)
         source, where = cell.source, f"{index} ({gid or 'a student cell'})"
         try:
             if not self._installed:  # before the first cell: no student code has run yet
@@ -198,7 +189,7 @@ class GuardedExecute(Execute):
                 cell.source = f"{source}\nprint({self._token!r})"
             # Tests stay out of the kernel's history (In, _ih), where student code could read the hidden ones.
             cell = self.execute_cell(cell, index, store_history=not test)
-            names = self._remember.get(gid) if is_locked(cell) else None
+            names = self._remember.get(gid) if is_locked(cell) and cell.cell_type == "code" else None
             if names:
                 self._guard(f"remember({names!r})")
         except DeadKernelError:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import grade_id, is_grade, is_test, is_written_answer, points
+
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END, "BEGIN SOLUTION", "END SOLUTION",
@@ -24,15 +26,6 @@ def write(nb, path):
     nbformat.write(nb, str(path))
 
 
-def nbgrader_meta(cell):
-    """The cell's nbgrader metadata ({} for a cell nbgrader does not know)."""
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def grade_id(cell):
-    return nbgrader_meta(cell).get("grade_id")
-
-
 def cell_by_id(nb, gid):
     for cell in nb.cells:
         if grade_id(cell) == gid:
@@ -40,23 +33,14 @@ def cell_by_id(nb, gid):
     raise KeyError(f"no cell with grade_id {gid!r}")
 
 
-def _graded(nb, cell_type):
-    out = {}
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and cell.cell_type == cell_type:
-            out[meta["grade_id"]] = float(meta.get("points", 0))
-    return out
-
-
 def grade_cells(nb):
     """The autograded test cells: {grade_id: points}."""
-    return _graded(nb, "code")
+    return {grade_id(cell): points(cell) for cell in nb.cells if is_test(cell)}
 
 
 def manual_cells(nb):
     """Written answers graded by hand: {grade_id: points}."""
-    return _graded(nb, "markdown")
+    return {grade_id(cell): points(cell) for cell in nb.cells if is_written_answer(cell)}
 
 
 def marked_lines(nb, begin, end, min_length=12):
@@ -90,7 +74,7 @@ def sync_provided(nb):
     return changed
 
 
-def _drop_regions(source, begin, end, replacement=None):
+def drop_regions(source, begin, end, replacement=None):
     """Remove the lines between begin and end markers (inclusive); keep the inside if replacement is 'keep'."""
     lines, out, inside, indent = source.split("\n"), [], False, ""
     for line in lines:
@@ -112,8 +96,8 @@ def solution_notebook(master, keep_hidden_tests=False):
     (or kept, unmarked, to grade it in-process)."""
     nb = nbformat.from_dict(master)
     for cell in nb.cells:
-        cell.source = _drop_regions(cell.source, SOLUTION_BEGIN, SOLUTION_END, "keep")
-        cell.source = _drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END, "keep" if keep_hidden_tests else None)
+        cell.source = drop_regions(cell.source, SOLUTION_BEGIN, SOLUTION_END, "keep")
+        cell.source = drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END, "keep" if keep_hidden_tests else None)
         cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
     return nb
 
@@ -148,8 +132,7 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     ns = {"__name__": "__course__"} if namespace is None else namespace
     for cell in nb.cells:
         gid = grade_id(cell)
-        meta = nbgrader_meta(cell)
-        if cell.cell_type != "code" or gid in skip or meta.get("grade"):
+        if cell.cell_type != "code" or gid in skip or is_grade(cell):
             continue
         source = edit(gid, cell.source) if edit else cell.source
         exec(compile(source, f"<{label}:{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
@@ -174,14 +157,14 @@ def grade_in_process(nb, skip=(), namespace=None):
         gid = grade_id(cell) or f"cell-{i}"
         if cell.cell_type != "code" or gid in skip:
             continue
-        is_test = nbgrader_meta(cell).get("grade", False)
+        test = is_test(cell)
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                     warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exec(compile(cell.source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
         except Exception as exc:  # noqa: BLE001 (a student's error of any kind)
-            if is_test:
+            if test:
                 failed.append(gid)
             else:
                 crashed[gid] = f"{type(exc).__name__}: {exc}"

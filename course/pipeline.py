@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from . import EXTRA_CREDIT_PREFIX, STUDENT_REPO
-from .notebooks import grade_cells, leaks, manual_cells, nbgrader_meta, read, sync_provided, write
+from .cells import grade_id, is_solution, is_test, points
+from .notebooks import grade_cells, leaks, manual_cells, read, sync_provided, write
 from .paths import assignments, master_path, notebook_path, release_path
 from .submissions import demo_submissions, write_submission
 
@@ -112,11 +113,10 @@ def done_for_you(master):
     cell (a TODO), which can check only provided code."""
     out = {}
     for cell in master.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("solution"):
+        if is_solution(cell):
             break
-        if meta.get("grade") and cell.cell_type == "code":
-            out[meta["grade_id"]] = float(meta.get("points", 0))
+        if is_test(cell):
+            out[grade_id(cell)] = points(cell)
     return out
 
 

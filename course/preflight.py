@@ -19,8 +19,9 @@ import ast
 import sys
 from pathlib import Path
 
+from .cells import grade_id
 from .data import DATASETS, DatasetError, dataset_files
-from .notebooks import PROVIDED, grade_id, read
+from .notebooks import PROVIDED, read
 from .paths import master_path
 from .sandbox import sandbox_problem
 

@@ -11,8 +11,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from .cells import grade_id
 from .grading import gradebook_url, grading_log
-from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, grade_id, offscreen_pyplot, read
+from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, offscreen_pyplot, read
 from .paths import master_path, notebook_path, reports_dir
 
 

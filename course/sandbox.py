@@ -90,13 +90,13 @@ def _inside(path, folder):
 class SandboxedKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernels start inside bwrap (see the module docstring)."""
 
-    course_root = Unicode("", config=True, help="Folder hidden from student code [CourseDirectory.root or cwd].")
-    hidden_paths = List(Unicode(), config=True, help="More files or folders hidden from student code.")
-    readonly_paths = List(Unicode(), config=True, help="More paths student code may read even if hidden.")
-    memory_limit = Integer(4 << 30, config=True, help="Address space of each kernel process, bytes (RLIMIT_AS).")
-    file_size_limit = Integer(512 << 20, config=True, help="Largest file a kernel may write, bytes (RLIMIT_FSIZE).")
-    network = Bool(False, config=True, help="Give kernels the machine's network (off: no network at all).")
-    bwrap = Unicode("bwrap", config=True, help="The bubblewrap executable.")
+    course_root = Unicode("", help="Folder hidden from student code [CourseDirectory.root or cwd].").tag(config=True)
+    hidden_paths = List(Unicode(), help="More files or folders hidden from student code.").tag(config=True)
+    readonly_paths = List(Unicode(), help="More paths student code may read even if hidden.").tag(config=True)
+    memory_limit = Integer(4 << 30, help="Address space of each kernel process, bytes (RLIMIT_AS).").tag(config=True)
+    file_size_limit = Integer(512 << 20, help="Largest file a kernel may write, bytes (RLIMIT_FSIZE).").tag(config=True)
+    network = Bool(False, help="Give kernels the machine's network (off: no network at all).").tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
 
     _kernel_dir = None
 

@@ -14,7 +14,8 @@ import pytest
 from checkout import ROOT
 
 from course import master_path, release_path
-from course.notebooks import PROVIDED, cell_by_id, grade_id, grade_in_process, read
+from course.cells import grade_id, is_grade
+from course.notebooks import PROVIDED, cell_by_id, grade_in_process, read
 from course.submissions import apply_edits, catalog, reference
 
 
@@ -48,7 +49,7 @@ def test_train_is_called_with_arguments_in_signature_order():
     nb = read(master_path("autograd_mlp", ROOT))
     calls = []
     for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+        if cell.cell_type != "code" or is_grade(cell):
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "train" and len(node.args) == 7:

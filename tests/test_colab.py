@@ -38,8 +38,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from course import assignments, master_path, release_path
+from course.cells import grade_id, is_solution
 from course.data import MNIST_FILES
-from course.notebooks import grade_id, nbgrader_meta, read, solution_notebook
+from course.notebooks import read, solution_notebook
 
 ASSIGNMENTS = assignments(ROOT)
 REQUIREMENTS = ROOT / "tests" / "colab-requirements.txt"
@@ -161,7 +162,7 @@ def filled_release(name):
     nb = colab_release(name)
     solution = {grade_id(c): c.source for c in solution_notebook(read(master_path(name, ROOT))).cells if grade_id(c)}
     for cell in nb.cells:
-        if nbgrader_meta(cell).get("solution"):
+        if is_solution(cell):
             cell.source = solution[grade_id(cell)]
     return nb
 

@@ -190,3 +190,26 @@ def test_opting_out_runs_unsandboxed_with_a_loud_warning(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="test_sandbox"):
         asyncio.run(start_and_stop())
     assert "WITHOUT a sandbox" in caplog.text
+
+
+def test_the_private_jupyter_client_hooks_the_sandbox_overrides_have_not_changed():
+    """SandboxedKernelManager overrides two private methods of jupyter_client (there is no public hook between
+    "the kernel command is built" and "the process starts" that can wrap it in bwrap). jupyter_client is pinned in
+    requirements.txt; this fails loudly when an upgrade changes what the overrides rely on."""
+    import inspect
+    import re
+
+    import jupyter_client
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
+
+    pinned = re.search(r"^jupyter_client==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE).group(1)
+    assert jupyter_client.__version__ == pinned, (
+        f"jupyter_client {jupyter_client.__version__} is installed, {pinned} pinned: check course/sandbox.py's "
+        "overrides of _async_pre_start_kernel and _async_cleanup_resources against the new version, then update "
+        "the pin and this test")
+    assert str(inspect.signature(AsyncKernelManager._async_pre_start_kernel)) == \
+        "(self, *, transport_encryption: str | None = None, **kw: Any) -> Tuple[List[str], Dict[str, Any]]"
+    assert str(inspect.signature(AsyncKernelManager._async_cleanup_resources)) == "(self, restart: bool = False) -> None"
+    start = inspect.getsource(KernelManager._async_start_kernel)
+    assert "kernel_cmd, kw = await self._async_pre_start_kernel(**kw)" in start, "the start sequence changed"
+    assert "cleanup_resources" in AsyncKernelManager.__dict__
