@@ -15,10 +15,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import nbgrader.preprocessors as nbp
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
-from course.checks import CheckSubmission
-from course.feedback import ScrubFeedback
-from course.guard import GuardedExecute
-from course.preflight import nbgrader_hook
+from course.nbgrader_ext.check_submission import CheckSubmission
+from course.nbgrader_ext.guarded_execute import GuardedExecute
+from course.nbgrader_ext.preflight import nbgrader_hook
+from course.nbgrader_ext.scrub_feedback import ScrubFeedback
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 

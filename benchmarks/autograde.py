@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common import ROOT, add_plot_option, machine, median_runs, save_figure, timed
 
-from course import assignments, pipeline
+from course import assignments, grading, release
 from course.grading import autograde_class
 from course.notebooks import offscreen_pyplot, read
 from course.submissions import reference, write_submission
@@ -72,13 +72,13 @@ def main():
     results = {}
     for name in args.assignment or assignments(ROOT):
         with tempfile.TemporaryDirectory() as tmp:
-            root = pipeline.copy_course(ROOT, tmp)
-            pipeline.release(root, [name])
+            root = release.copy_course(ROOT, tmp)
+            release.release(root, [name])
             write_submission(reference(name, root), root, "reference", name)
             grade = functools.partial(autograde_class, name, root, students=["reference"], force=True,
                                       feedback=False, progress=False)
             walls = timed(grade, reps=args.reps, warmup=args.warmup)
-            score = pipeline.scores(name, root)[0]
+            score = grading.scores(name, root)[0]
             parts = part_times(read(root / "autograded" / "reference" / name / f"{name}.ipynb"))
         total = sum(parts.values())
         print(f"\n{name}: autograde one reference submission, median of {args.reps} after {args.warmup} "

@@ -19,7 +19,7 @@ import time
 
 from common import ROOT, machine
 
-from course import pipeline
+from course import grading, release
 from course.grading import autograde_class
 from course.submissions import blank, catalog, reference, with_bugs, write_submission
 
@@ -44,7 +44,7 @@ def load():
 
 
 def core_scores(root):
-    return {r["student"]: (r["core"], r["status"]) for r in pipeline.scores(A, root)}
+    return {r["student"]: (r["core"], r["status"]) for r in grading.scores(A, root)}
 
 
 def main():
@@ -58,8 +58,8 @@ def main():
     print(f"machine: {machine()}")
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = pipeline.copy_course(ROOT, tmp)
-        pipeline.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
+        root = release.copy_course(ROOT, tmp)
+        release.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
         make_class(root, n)
         print(f"{n} {A} submissions, graded by nbgrader (hidden tests, training at grading budgets):")
         print(f"  {'run':<34}{'seconds':>8}   load average before -> after")
@@ -79,7 +79,7 @@ def main():
             assert scores == expected, f"{label}: scores differ from the first run's"
 
         def sequential():  # nbgrader's command line, as an instructor runs it
-            pipeline.nbgrader("autograde", A, "--force", root=root)
+            release.nbgrader("autograde", A, "--force", root=root)
 
         for _ in range(args.repeat):
             phase("nbgrader autograde (sequential)", "sequential", sequential)

@@ -46,8 +46,14 @@ def calibrate(assignment, root, seeds=30, jobs=2):
     """Run the master of the course at root in grading mode with `seeds` shifted seeds, on `jobs` processes."""
     with ProcessPoolExecutor(jobs) as pool:
         results = dict(pool.map(run_seed, [(assignment, str(root), s) for s in range(seeds)]))
+    return summarize(results, MEASURES[assignment])
+
+
+def summarize(results, measures):
+    """{measure: accs, min, mean, max, std, threshold (worst seed minus MARGIN, floored), margin} from
+    {seed: {measure: accuracy}}."""
     report = {}
-    for name in MEASURES[assignment]:
+    for name in measures:
         accs = [results[s][name] for s in sorted(results)]
         worst = min(accs)
         threshold = math.floor(worst - MARGIN)

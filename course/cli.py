@@ -6,13 +6,15 @@ import functools
 import sys
 from pathlib import Path
 
-from . import STUDENT_REPO, pipeline
+from . import STUDENT_REPO, demo, release
+from .grading import autograde_class, scores, write_grades
+from .grading.grades import print_table
 from .notebooks import read, sync_provided, write
 from .paths import NotACourse, assignments, master_path
 
 
 def main(argv=None):
-    from .preflight import GradingSetupError
+    from .nbgrader_ext.preflight import GradingSetupError
 
     try:
         return run(argv)
@@ -74,9 +76,9 @@ def run(argv=None):
                 write(nb, master_path(name, root))
             print(f"{name}: {'updated ' + ', '.join(changed) if changed else 'in sync'}")
     elif args.command == "release":
-        pipeline.release(root, names)
+        release.release(root, names)
     elif args.command == "demo":
-        _, problems = pipeline.demo(root, names)
+        _, problems = demo.demo(root, names)
         return 1 if problems else 0
     elif args.command == "intake":
         from .intake import intake
@@ -84,7 +86,6 @@ def run(argv=None):
         print("\n".join(report.lines()))
     elif args.command == "autograde":
         from . import report
-        from .grading import autograde_class
         rows, failed = [], 0
         for name in names:
             run = autograde_class(name, root, students=args.student, workers=args.workers, db_url=args.db_url,
@@ -94,12 +95,12 @@ def run(argv=None):
             for student, error in sorted(run.failed.items()):
                 print(f"  not graded: {student}: {error}")
             failed += len(run.failed)
-            rows += pipeline.scores(name, root, args.db_url)
+            rows += scores(name, root, args.db_url)
             print(f"class report: {report.write_report(name, root, args.db_url)}")
             print("\n".join(report.summary_lines(report.class_report(name, root, args.db_url))))
         if len(rows) <= 40:
-            pipeline.print_table(rows)
-        pipeline.write_grades(rows, root / "grades.csv")
+            print_table(rows)
+        write_grades(rows, root / "grades.csv")
         print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
         return 1 if failed else 0
     elif args.command == "report":
@@ -115,7 +116,7 @@ def run(argv=None):
                 calibrate.write_thresholds(name, report, root)
                 print(f"thresholds written to {master_path(name, root)}; run `python -m course release`")
     elif args.command == "publish":
-        pipeline.publish(args.dest, root, args.github)
+        release.publish(args.dest, root, args.github)
     elif args.command == "catalog":
         from .submissions import catalog_doc, catalog_markdown
         text = catalog_markdown(assignments(root), root)

@@ -9,7 +9,7 @@ File names the LMSs and Colab produce, all understood:
 
 Colab's "Copy of " prefixes and download counters (" (1)", "-1") are ignored. A notebook renamed by
 its student ("homework3.ipynb") is accepted when the student is known from the LMS's part of the name.
-Every file goes through course.checks.inspect_submission (damaged? another assignment's notebook?).
+Every file goes through course.inspection.inspect_submission (damaged? another assignment's notebook?).
 Every file that is not imported is reported with the reason (no student in the name, another
 assignment's notebook, not a notebook, an older duplicate, not on the roster...), and so is every
 roster student without a submission; suspicious code is listed for a person to review.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from .checks import inspect_submission
+from .inspection import inspect_submission
 from .paths import assignments, notebook_path, reports_dir
 
 CANVAS = re.compile(r"^(?P<student>[^_\s]+)_(?:late_)?\d+_\d+_(?P<file>.+)$", re.IGNORECASE)
@@ -151,7 +151,7 @@ def intake(export, assignment, root, roster=None):
 
 
 def inspect(data, assignment, root):
-    """course.checks.inspect_submission on the bytes (written to a scratch <assignment>.ipynb): a Report whose
+    """course.inspection.inspect_submission on the bytes (written to a scratch <assignment>.ipynb): a Report whose
     .problems say why it cannot be autograded (damaged, not a notebook, another assignment's...)."""
     import tempfile
 

@@ -1,5 +1,6 @@
 """Reading and transforming notebooks: provided-code cells, solutions, hidden tests."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -110,6 +111,34 @@ def leaks(nb):
             if marker in cell.source:
                 problems.append(f"cell {i} ({grade_id(cell)}): contains {marker!r}")
     return problems
+
+
+def parse_cell(source):
+    """The ast.Module of a code cell's source, IPython syntax (magics, !commands) included; None if it does not
+    parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+
+
+def bound_names(source, definitions_only=False):
+    """Top-level names a cell binds: def, class, import (and, unless definitions_only, assignments)."""
+    tree = parse_cell(source)
+    if tree is None:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif not definitions_only and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
 
 
 def offscreen_pyplot():

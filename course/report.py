@@ -5,7 +5,6 @@ the error's name and message only (the last line of its traceback), never the hi
 Written to reports/<assignment>/: grades.csv, report.html, histogram.png, test_failures.png.
 """
 
-import html
 import re
 import statistics
 from collections import Counter
@@ -36,7 +35,7 @@ def failure_message(cell):
 
 
 def lost_points(root, name, row):
-    """{test id: why it lost points (one line)} for one student's grade row (pipeline.scores)."""
+    """{test id: why it lost points (one line)} for one student's grade row (grading.scores)."""
     lost = [gid for gid, (score, top) in row["tests"].items() if score < top]
     if not lost:
         return {}
@@ -47,7 +46,7 @@ def lost_points(root, name, row):
 
 def class_report(name, root, db_url=None):
     """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}} for one assignment."""
-    from .pipeline import scores
+    from .grading import scores
 
     root = Path(root)
     rows = scores(name, root, gradebook_url(root, db_url))
@@ -122,55 +121,27 @@ def _short(text, n):
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto} table{border-collapse:collapse} "
-         "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left} td.num{text-align:right} "
-         ".bar{background:#4878a8;height:.8em}")
-
-
 def render_html(report):
-    e = html.escape
-    name, rows, tests = e(report["assignment"]), report["rows"], report["tests"]
-    graded = [r for r in rows if r["status"] == "graded"]
+    """report.html, from the Jinja2 template course/templates/class_report.html.j2 (every value escaped)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("course", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    graded = [r for r in report["rows"] if r["status"] == "graded"]
     scores = [r["core"] for r in graded]
     stats = "no graded submission"
     if scores:
         stats = (f"mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, min {min(scores):g}, "
                  f"max {max(scores):g} (out of {graded[0]['core_max']:g})")
-    students = {r["student"] for r in rows} | set(report["not_graded"])
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{name}: class report</title>",
-           f"<style>{STYLE}</style></head><body><h1>{name}: class report</h1>",
-           (f"<p>{len(students)} submissions, {len(graded)} graded, {len(report['not_graded'])} not graded. "
-            f"Autograded scores: {stats}. Written answers are graded by hand in the formgrader.</p>"),
-           "<h2>Scores</h2><img src='histogram.png' alt='score histogram'>",
-           "<h2>Pass rate per question</h2><table>",
-           "<tr><th>test</th><th>hidden tests</th><th>points</th><th>passed</th><th>pass rate</th><th></th></tr>"]
-    for t in tests:
-        out.append(f"<tr><td>{e(t['id'])}</td><td>{'yes' if t['hidden'] else ''}</td><td class=num>{t['points']:g}"
-                   f"</td><td class=num>{t['passed']} / {t['graded']}</td><td class=num>{t['rate']:.0%}</td>"
-                   f"<td style='width:12em'><div class=bar style='width:{100 * t['rate']:.0f}%'></div></td></tr>")
-    out.append("</table><h2>Test failures</h2><img src='test_failures.png' alt='per-test failure table'>")
-    out.append("<h2>Most failed tests and their messages</h2><table>")
-    out.append("<tr><th>test</th><th>failed</th><th>messages (number of students)</th></tr>")
-    for t in most_failed(report):
-        msgs = "<br>".join(f"{n} × <code>{e(m)}</code>" for m, n in t["messages"].most_common(3))
-        hidden = " (hidden tests)" if t["hidden"] else ""
-        out.append(f"<tr><td>{e(t['id'])}{hidden}</td><td class=num>{t['failed']} / {t['graded']}</td>"
-                   f"<td>{msgs}</td></tr>")
-    out.append("</table>")
-    if report["not_graded"]:
-        out.append("<h2>Not graded</h2><p>The autograder could not grade these submissions (see "
-                   "<code>autograde_log.csv</code>, and the worker logs in <code>logs/</code>):</p>")
-        out.append("<table><tr><th>student</th><th>error</th></tr>")
-        out += [f"<tr><td>{e(s)}</td><td><code>{e(err)}</code></td></tr>"
-                for s, err in sorted(report["not_graded"].items())]
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    students = {r["student"] for r in report["rows"]} | set(report["not_graded"])
+    return env.get_template("class_report.html.j2").render(
+        assignment=report["assignment"], students=len(students), graded=len(graded), stats=stats,
+        tests=report["tests"], most_failed=most_failed(report), not_graded=report["not_graded"])
 
 
 def write_report(name, root, db_url=None):
     """Write grades.csv, histogram.png, test_failures.png and report.html into reports/<name>/."""
-    from .pipeline import write_grades
+    from .grading import write_grades
 
     report = class_report(name, root, db_url)
     out = reports_dir(root, name)

@@ -57,10 +57,10 @@ def first_contact():
 @pytest.fixture(scope="session")
 def demo_course(first_contact):
     """The course in which the newcomer's `python -m course demo` ran: its root and grade rows."""
-    from course import assignments, pipeline
+    from course import assignments, grading
 
     demo = first_contact["demo"]
     assert demo.returncode == 0, f"the demo failed ({demo.returncode}):\n{demo.stdout[-4000:]}\n{demo.stderr[-4000:]}"
     root = first_contact["root"]
-    rows = [row for name in assignments(root) for row in pipeline.scores(name, root)]
+    rows = [row for name in assignments(root) for row in grading.scores(name, root)]
     return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": demo.stdout}

@@ -21,8 +21,8 @@ from checkout import ROOT
 
 from course import assignments, master_path
 from course.data import MNIST_FILES
+from course.nbgrader_ext.preflight import needed_datasets
 from course.notebooks import read
-from course.preflight import needed_datasets
 from course.submissions import reference
 
 ASSIGNMENTS = assignments(ROOT)

@@ -11,7 +11,7 @@ from checkout import ROOT
 from course import cli
 from course.intake import clean_name, intake, parse_member
 from course.notebooks import cell_by_id
-from course.pipeline import copy_course
+from course.release import copy_course
 from course.submissions import blank, reference, with_bugs
 
 A = "model_fitting"

@@ -24,7 +24,7 @@ from course.notebooks import (
     provided_text,
     read,
 )
-from course.pipeline import colab_url
+from course.release import colab_url
 
 ASSIGNMENTS = assignments(ROOT)
 # What Colab has preinstalled, besides the standard library.

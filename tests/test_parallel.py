@@ -17,9 +17,11 @@ from checkout import ROOT
 from sqlalchemy import create_engine, text
 
 from course import master_path
-from course.grading import _api, _run_pool, autograde_class, grade_submission, grading_log
+from course.grading import Result, Task, autograde_class, grade_submission, grading_log, scores
+from course.grading.engines import run_pool
+from course.grading.worker import api_for
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
-from course.pipeline import copy_course, scores
+from course.release import copy_course
 from course.submissions import blank, catalog, reference, with_bugs, write_submission
 
 pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
 A = "model_fitting"
 BUGS = {"bug_a": catalog(A, ROOT).DEMO, "bug_b": ["relu_derivative_everywhere"]}
 GOOD = {"ref", "blank", *BUGS}
-# "wrong" is rejected by course.checks.CheckSubmission, which only nbgrader_config.py wires in: the workers
+# "wrong" is rejected by course.nbgrader_ext.check_submission.CheckSubmission, which only nbgrader_config.py wires in: the workers
 # grade with the course's config.
 BROKEN = {"garbage": "NotJSONError", "wrong": "another assignment (autograd_mlp)"}
 
@@ -103,7 +105,7 @@ def test_every_submission_is_graded_exactly_once(graded):
     run = graded["run"]
     assert run.engine == "process pool" and run.workers == 2
     assert set(run.graded) == GOOD and set(run.failed) == set(BROKEN)
-    pids = {r["log"] for r in run.results if r["ok"]}
+    pids = {r.log for r in run.results if r.ok}
     assert len(pids) == 2, f"two worker processes should share the work, logs: {pids}"
     check_expected_scores(check_graded_once(graded["db_url"], GOOD))
 
@@ -160,14 +162,14 @@ def test_dask_workers_on_loopback_grade_into_the_same_gradebook(graded):
         run = autograde_class(A, graded["root"], dask=cluster.scheduler_address, students=students, force=True)
     assert run.workers == 2 and run.engine.startswith("dask")
     assert sorted(run.graded) == ["bug_a", "bug_b"] and set(run.failed) == {"garbage"}
-    assert all(str(os.getpid()) not in r["log"] for r in run.results), "graded in the Dask workers"
+    assert all(str(os.getpid()) not in r.log for r in run.results), "graded in the Dask workers"
     check_expected_scores(check_graded_once(graded["db_url"], GOOD))
 
 
 def test_a_worker_retries_while_sqlite_is_locked(graded):
     root, path = graded["root"], graded["root"] / "gradebook.db"
     url = f"sqlite:///{path}?timeout=0.2"  # give up waiting for the lock quickly, to reach the retries
-    _api(root, url)  # nbgrader loaded, as in a worker that graded before
+    api_for(root, url)  # nbgrader loaded, as in a worker that graded before
 
     def hold_the_lock(seconds=3):
         con = sqlite3.connect(path, isolation_level=None)
@@ -179,25 +181,25 @@ def test_a_worker_retries_while_sqlite_is_locked(graded):
     other_writer = threading.Thread(target=hold_the_lock)
     other_writer.start()
     time.sleep(0.2)
-    result = grade_submission(root, url, A, "ref", feedback=False)
+    result = grade_submission(Task(str(root), url, A, "ref", feedback=False))
     other_writer.join()
-    assert result["ok"], result["error"]
-    assert "database is locked: attempt 1" in Path(result["log"]).read_text()
+    assert result.ok, result.error
+    assert "database is locked: attempt 1" in Path(result.log).read_text()
     check_expected_scores(check_graded_once(graded["db_url"], GOOD))
 
 
-def die_on_c(root, db_url, assignment, student, feedback):
+def die_on_c(task):
     """A stand-in grader whose process dies on student 'c' (as if a submission killed its worker)."""
-    if student == "c":
+    if task.student == "c":
         os._exit(3)
     time.sleep(0.5)
-    return {"student": student, "ok": True, "error": "", "seconds": 0.5, "host": "", "log": str(os.getpid())}
+    return Result(task.student, ok=True, seconds=0.5, log=str(os.getpid()))
 
 
 def test_a_submission_that_kills_its_worker_process_fails_alone():
     got = []
-    _run_pool([("root", "db", A, s, False) for s in "abcdef"], 2, got.append, grade=die_on_c)
-    assert sorted(r["student"] for r in got) == list("abcdef"), "every submission gets one result"
-    results = {r["student"]: r for r in got}
-    assert not results["c"]["ok"] and "died" in results["c"]["error"]
-    assert all(results[s]["ok"] for s in "abdef"), {s: r["error"] for s, r in results.items()}
+    run_pool([Task("root", "db", A, s, False) for s in "abcdef"], 2, got.append, grade=die_on_c)
+    assert sorted(r.student for r in got) == list("abcdef"), "every submission gets one result"
+    results = {r.student: r for r in got}
+    assert not results["c"].ok and "died" in results["c"].error
+    assert all(results[s].ok for s in "abdef"), {s: r.error for s, r in results.items()}

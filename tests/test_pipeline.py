@@ -8,9 +8,9 @@ import shutil
 import pytest
 from checkout import ROOT
 
-from course import EXTRA_CREDIT_PREFIX, assignments, master_path, pipeline, release_path
+from course import EXTRA_CREDIT_PREFIX, assignments, demo, master_path, release, release_path
+from course.nbgrader_ext.preflight import GradingSetupError
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
-from course.preflight import GradingSetupError
 from course.report import lost_points
 from course.submissions import catalog
 
@@ -48,16 +48,16 @@ def test_buggy_submission_loses_points_in_the_questions_with_bugs(demo_course):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_feedback_shows_results_but_no_hidden_test_source(demo_course, name):
-    files = pipeline.feedback_files(name, demo_course["root"])
+    files = release.feedback_files(name, demo_course["root"])
     assert len(files) == len([k for k in demo_course["rows"] if k[0] == name])
     secret = marked_lines(read(master_path(name, ROOT)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     assert len(secret) > 20
     for path in files:
-        text = pipeline.html_text(path)
+        text = release.html_text(path)
         leaked = [line for line in secret if line in text]
         assert not leaked, f"{path.name} shows hidden test source: {leaked[:3]}"
         assert "BEGIN HIDDEN TESTS" not in text
-    buggy = re.sub(r"\s+", " ", pipeline.html_text(demo_course["root"] / "feedback" / "buggy" / name / f"{name}.html"))
+    buggy = re.sub(r"\s+", " ", release.html_text(demo_course["root"] / "feedback" / "buggy" / name / f"{name}.html"))
     lost = lost_points(demo_course["root"], name, demo_course["rows"][(name, "buggy")])
     assert lost, "the buggy submission lost no points"
     for test, message in lost.items():  # the message the test raised, as the autograded notebook holds it
@@ -88,12 +88,12 @@ def test_release_folder_holds_only_the_notebooks():
 
 
 def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
-    dest = pipeline.publish(tmp_path / "student", ROOT, github="someone/course-student")
+    dest = release.publish(tmp_path / "student", ROOT, github="someone/course-student")
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert files == ["README.md"] + [f"{n}/{n}.ipynb" for n in ASSIGNMENTS]
     readme = (dest / "README.md").read_text()
     for name in ASSIGNMENTS:
-        url = pipeline.colab_url("someone/course-student", name)
+        url = release.colab_url("someone/course-student", name)
         assert url in readme
         assert url in (dest / name / f"{name}.ipynb").read_text(), "the notebook's badge should point to the new repo"
         assert "BEGIN SOLUTION" not in (dest / name / f"{name}.ipynb").read_text()
@@ -122,7 +122,7 @@ def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_
     shutil.copytree(demo_course["root"] / "autograded" / "buggy" / name, root / "autograded" / "reference" / name)
     buggy = dict(demo_course["rows"][(name, "buggy")], student="reference")
     run = type("Run", (), {"failed": {"blank": "nbformat.reader.NotJSONError: not a notebook"}})()
-    problems = pipeline.demo_problems(name, root, [buggy], run)
+    problems = demo.demo_problems(name, root, [buggy], run)
     assert problems[0] == "autograd_mlp/blank: not graded: nbformat.reader.NotJSONError: not a notebook"
     text = problems[1]
     assert text.startswith(f"autograd_mlp/reference: the reference solution scored {buggy['core']:g}/100")
@@ -133,14 +133,14 @@ def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_
 def test_demo_exits_non_zero_when_it_found_problems(monkeypatch, capsys):
     from course import cli
 
-    monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], ["autograd_mlp/reference: ..."]))
+    monkeypatch.setattr(demo, "demo", lambda root, names: ([], ["autograd_mlp/reference: ..."]))
     assert cli.main(["demo", "--root", str(ROOT)]) == 1
-    monkeypatch.setattr(pipeline, "demo", lambda root, names: ([], []))
+    monkeypatch.setattr(demo, "demo", lambda root, names: ([], []))
     assert cli.main(["demo", "--root", str(ROOT)]) == 0
 
     def not_ready(root, names):
         raise GradingSetupError("Nothing was graded: the grader's set-up is not ready.\n\nno bubblewrap")
 
-    monkeypatch.setattr(pipeline, "demo", not_ready)
+    monkeypatch.setattr(demo, "demo", not_ready)
     assert cli.main(["demo", "--root", str(ROOT)]) == 2
     assert "no bubblewrap" in capsys.readouterr().err

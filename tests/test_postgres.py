@@ -17,8 +17,8 @@ from checkout import ROOT
 from test_parallel import BUGS, check_expected_scores, check_graded_once
 
 from course import report
-from course.grading import autograde_class
-from course.pipeline import copy_course, scores
+from course.grading import autograde_class, scores
+from course.release import copy_course
 from course.submissions import blank, reference, with_bugs, write_submission
 
 pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes

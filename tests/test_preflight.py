@@ -5,8 +5,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from worlds import serve
 
-from course import data, preflight
-from course.preflight import GradingSetupError, needed_datasets
+from course import data
+from course.nbgrader_ext import preflight
+from course.nbgrader_ext.preflight import GradingSetupError, needed_datasets
 
 
 def notebook(*sources, provided=None):
@@ -90,7 +91,7 @@ def test_the_nbgrader_hook_stops_nbgrader_with_the_message(tmp_path, no_data, mo
 
 
 def test_grading_off_linux_says_to_use_linux(monkeypatch):
-    from course import sandbox
+    from course.nbgrader_ext import sandbox
 
     monkeypatch.delenv(sandbox.OPT_OUT, raising=False)
     monkeypatch.setattr(sandbox.sys, "platform", "darwin")

@@ -14,9 +14,10 @@ import pytest
 from checkout import ROOT
 from quiz_course import QUIZ, add_quiz, autograde, scores, submit, variant
 
-from course import pipeline, sandbox
-from course.pipeline import copy_course
-from course.sandbox import OPT_OUT, SandboxedKernelManager, SandboxError
+from course import release
+from course.nbgrader_ext import sandbox
+from course.nbgrader_ext.sandbox import OPT_OUT, SandboxedKernelManager, SandboxError
+from course.release import copy_course
 
 PROBE = '''
 import json, os, socket
@@ -77,7 +78,7 @@ def probed(tmp_path_factory):
     master_mode = (root / "source" / QUIZ / "quiz.ipynb").stat().st_mode
     try:
         proc = autograde(root, QUIZ)
-        pipeline.feedback(QUIZ, root)
+        release.feedback(QUIZ, root)
     finally:
         del os.environ["DLFS_TEST_SECRET"]
         listener.close()
@@ -128,7 +129,7 @@ def test_student_code_has_no_network_no_secrets_and_its_own_processes(probed):
 
 def test_kernels_read_exactly_the_graders_dataset_files_read_only(probed):
     from course.data import MNIST_FILES
-    from course.sandbox import DATA_VIEW
+    from course.nbgrader_ext.sandbox import DATA_VIEW
 
     data = probed["report"]["data"]
     assert data["dir"] == DATA_VIEW and data["mnist"] == sorted(MNIST_FILES), data
@@ -137,7 +138,7 @@ def test_kernels_read_exactly_the_graders_dataset_files_read_only(probed):
 
 def test_the_data_view_binds_the_files_the_loader_finds(tmp_path, monkeypatch):
     from course.data import MNIST_FILES, dataset_files
-    from course.sandbox import DATA_VIEW
+    from course.nbgrader_ext.sandbox import DATA_VIEW
 
     km = SandboxedKernelManager(course_root=str(tmp_path))
     binds = km.data_files()

@@ -5,16 +5,17 @@ full marks. docs/grading_security.md records each outcome."""
 import html
 import json
 import re
+import shutil
 
 import nbformat
 import pytest
 from checkout import ROOT
 from quiz_course import QUIZ, add_quiz, autograde, graded_cell, master, scores, submit, variant
 
-from course import pipeline
-from course.checks import fix_name, inspect_submission
+from course import release
+from course.inspection import fix_name, inspect_submission
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines
-from course.pipeline import copy_course
+from course.release import copy_course
 from course.submissions import reference as mf_reference
 from course.submissions import write_submission
 
@@ -172,17 +173,17 @@ def _no_metadata():
 def quiz(tmp_path_factory):
     root = copy_course(ROOT, tmp_path_factory.mktemp("tampering"))
     add_quiz(root)
-    pipeline.release(root, ["model_fitting"])
-    release = nbformat.read(str(root / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
+    release.release(root, ["model_fitting"])
+    blank = nbformat.read(str(root / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
     for student, (_, build, _) in ATTACKS.items():
         if build:
             submit(root, student, build(), filename="Copy of quiz.ipynb" if student == "renamed_file" else None)
-    submit(root, "blank", release)
+    submit(root, "blank", blank)
     submit(root, "wrong_assignment", nbformat.read(str(root / "release" / "model_fitting" / "model_fitting.ipynb"),
                                                     as_version=4))
     submit(root, "malformed_json", nbformat.writes(variant())[:-200])
     proc = autograde(root, QUIZ, "--Execute.timeout=6")
-    pipeline.feedback(QUIZ, root)
+    release.feedback(QUIZ, root)
     return {"root": root, "proc": proc, "log": proc.stdout + proc.stderr, "scores": scores(root, QUIZ)}
 
 
@@ -241,7 +242,7 @@ def page_text(path):
 
 def test_feedback_never_shows_hidden_tests(quiz):
     secret = marked_lines(master(), HIDDEN_BEGIN, HIDDEN_END)
-    files = pipeline.feedback_files(QUIZ, quiz["root"])
+    files = release.feedback_files(QUIZ, quiz["root"])
     assert len(files) == len(ATTACKS) - len(REJECTED)
     for path in files:
         text = page_text(path)
@@ -355,3 +356,23 @@ def test_model_fitting_accuracy_rejects_an_object_equal_to_everything(mf):
 
 def test_grading_twice_gives_identical_scores(mf):
     assert mf["twice"]["mf_honest"] == mf["once"]["mf_honest"]
+
+
+def test_feedback_reads_the_master_the_submission_was_graded_against(quiz, tmp_path):
+    """The instructor edits the hidden tests in source/ after grading and regenerates the feedback without
+    regrading: the feedback still redacts the hidden lines the graded outputs hold (the gradebook's copy)."""
+    root = tmp_path / "course"
+    shutil.copytree(quiz["root"], root)
+    path = root / "source" / QUIZ / f"{QUIZ}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    old = marked_lines(nb, HIDDEN_BEGIN, HIDDEN_END)
+    assert old
+    for cell in nb.cells:
+        for line in old:
+            cell.source = cell.source.replace(line, line + "  # edited after grading")
+    nbformat.write(nb, str(path))
+    release.feedback(QUIZ, root)
+    text = page_text(root / "feedback" / "leak_hidden_tests" / QUIZ / f"{QUIZ}.html")
+    assert "[hidden test line]" in text
+    leaked = [line for line in old if line in text]
+    assert not leaked, f"the feedback shows hidden lines of the master it was graded against: {leaked}"

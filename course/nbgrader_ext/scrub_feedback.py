@@ -15,9 +15,10 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .cells import is_grade
-from .notebooks import HIDDEN_BEGIN, HIDDEN_END, drop_regions, marked_lines
-from .paths import master_path
+from ..cells import is_grade
+from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, drop_regions, marked_lines
+from ..paths import master_path
+from .graded_master import graded_master
 
 REDACTED = "[hidden test line]"
 
@@ -67,11 +68,14 @@ class ScrubFeedback(NbGraderPreprocessor):
     """Hidden tests out, results and messages in."""
 
     def preprocess(self, nb, resources):
-        root = Path(self.config.get("CourseDirectory", {}).get("root") or ".")
-        master = master_path(resources["nbgrader"]["assignment"], root)
-        if not master.is_file():
-            raise FileNotFoundError(f"{master} is missing: feedback needs it to keep the hidden tests out")
-        self._secrets = hidden_lines(nbformat.read(str(master), as_version=4))
+        master = graded_master(resources)  # the copy the outputs were graded with, not today's source/
+        if master is None:
+            root = Path(self.config.get("CourseDirectory", {}).get("root") or ".")
+            path = master_path(resources["nbgrader"]["assignment"], root)
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing: feedback needs it to keep the hidden tests out")
+            master = nbformat.read(str(path), as_version=4)
+        self._secrets = hidden_lines(master)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):

@@ -3,8 +3,8 @@
 nbgrader_config.py puts it in place of Execute in Autograde.autograde_preprocessors. Compared with
 nbgrader's own, it
 
-- starts each kernel in the bubblewrap sandbox of course/sandbox.py;
-- sends course/kernel_guard.py into the kernel before the first cell, asks it to remember what each
+- starts each kernel in the bubblewrap sandbox of course/nbgrader_ext/sandbox.py;
+- sends course/nbgrader_ext/kernel_guard.py into the kernel before the first cell, asks it to remember what each
   instructor cell defines, and to restore all of that (numpy, builtins, hooks, helpers) before each test;
 - keeps test cells out of the kernel's input history (where hidden tests could be read back), and
   appends a random per-run token to each: a test whose output lacks it did not run to its end (an
@@ -19,7 +19,6 @@ nbgrader's own, it
   notebook is written and the rest of the class is graded.
 """
 
-import ast
 import asyncio
 import os
 import secrets
@@ -31,53 +30,25 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
-from .cells import grade_id, is_locked, is_test
+from ..cells import grade_id, is_grade, is_locked, is_solution, is_test
+from ..notebooks import bound_names
+from .graded_master import graded_master
 from .sandbox import SandboxedKernelManager
 
 KERNEL_GUARD = Path(__file__).with_name("kernel_guard.py")
 GUARD_MODULE = "_dlfs_guard"
 
 
-def bound_names(source, definitions_only=False):
-    """Top-level names a cell binds: def, class, import (and, unless definitions_only, assignments)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
-        elif not definitions_only and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
-
-
 def master_plan(resources):
     """From the gradebook's copy of the master: the names each instructor cell defines that tests may rely on
     ({grade_id: names}), and the names solution cells define (the student's to change)."""
-    info = (resources or {}).get("nbgrader")
-    if not info:
+    master = graded_master(resources)
+    if master is None:
         return {}, set()
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(info["db_url"]) as gb:
-        try:
-            notebook = gb.find_notebook(info["notebook"], info["assignment"])
-        except MissingEntry:
-            return {}, set()
-        solutions = {c.name for c in notebook.solution_cells}
-        graded = {c.name for c in notebook.grade_cells}
-        cells = [(c.name, c.cell_type, c.locked, c.source) for c in notebook.source_cells]
-    student = set().union(*(bound_names(src) for name, kind, _, src in cells if name in solutions and kind == "code"))
-    remember = {name: sorted(bound_names(src, definitions_only=name in graded) - student)
-                for name, kind, locked, src in cells if kind == "code" and locked and name not in solutions}
-    return remember, student
+    code = [c for c in master.cells if c.cell_type == "code"]
+    student = set().union(*(bound_names(c.source) for c in code if is_solution(c)))
+    return {grade_id(c): sorted(bound_names(c.source, definitions_only=is_grade(c)) - student)
+            for c in code if is_locked(c)}, student
 
 
 def remove_special_files(folder, log):

@@ -1,6 +1,6 @@
 """Before the first grading kernel starts: can grading sandbox here, and does the grader have the data?
 
-Grading kernels run in a sandbox with no network (course/sandbox.py), so a notebook cannot download
+Grading kernels run in a sandbox with no network (course/nbgrader_ext/sandbox.py), so a notebook cannot download
 anything while it is graded. The grader, outside the sandbox, therefore makes sure first that every dataset
 an assignment needs is in COURSE_DATA_DIR or the loader's cache (downloading it once, with a progress bar),
 and the sandboxed kernels then read exactly those files. If the sandbox cannot run or a dataset cannot be
@@ -19,10 +19,10 @@ import ast
 import sys
 from pathlib import Path
 
-from .cells import grade_id
-from .data import DATASETS, DatasetError, dataset_files
-from .notebooks import PROVIDED, read
-from .paths import master_path
+from ..cells import grade_id
+from ..data import DATASETS, DatasetError, dataset_files
+from ..notebooks import PROVIDED, parse_cell, read
+from ..paths import master_path
 from .sandbox import sandbox_problem
 
 
@@ -57,17 +57,13 @@ def _loader_calls(node, optional, found):
 
 def needed_datasets(master):
     """{dataset: True if grading needs it, False if the notebook runs on without it} for a master notebook."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     found = {}
     for cell in master.cells:
         if cell.cell_type != "code" or grade_id(cell) in PROVIDED:
             continue
-        try:
-            tree = ast.parse(TransformerManager().transform_cell(cell.source))
-        except SyntaxError:
-            continue
-        _loader_calls(tree, False, found)
+        tree = parse_cell(cell.source)
+        if tree is not None:
+            _loader_calls(tree, False, found)
     return found
 
 

@@ -1,7 +1,7 @@
 """Grading kernels run inside a bubblewrap sandbox.
 
 nbgrader executes each submission in a Jupyter kernel: student code runs with the grader's rights.
-SandboxedKernelManager (used by course.guard.GuardedExecute, wired in by nbgrader_config.py) starts
+SandboxedKernelManager (used by course.nbgrader_ext.guarded_execute.GuardedExecute, wired in by nbgrader_config.py) starts
 every kernel under `bwrap` (Debian/Ubuntu package `bubblewrap`; no Docker, no daemon) so that the
 student's code
 
@@ -10,7 +10,7 @@ student's code
 - may write only to its own folder (autograded/<student>/<assignment>, the kernel's working directory)
   and to a private /tmp;
 - reads Python and its packages read-only, and the datasets the grader checked before grading (from
-  COURSE_DATA_DIR or the loader's cache, course/preflight.py) as read-only files in /tmp/course-data,
+  COURSE_DATA_DIR or the loader's cache, course/nbgrader_ext/preflight.py) as read-only files in /tmp/course-data,
   which its COURSE_DATA_DIR names: the kernel's loader reads exactly the grader's files;
 - has no network (the kernel talks to nbgrader over Unix sockets), no capabilities, its own process
   tree, a clean environment, and limits on memory, file size and core dumps.
@@ -129,7 +129,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def data_files():
         """{path inside the sandbox: the grader's file} for every dataset file the grader has (sha256-checked by
         the course's loader, which looks where the kernel's own loader would look outside the sandbox)."""
-        from .data import DATASETS, DatasetError, dataset_files
+        from ..data import DATASETS, DatasetError, dataset_files
 
         binds = {}
         for name in DATASETS:

@@ -1,27 +1,22 @@
-"""Checks on submitted notebooks, before and while they are graded.
+"""Inspecting one submitted notebook file, before it is graded (intake) and while (CheckSubmission).
 
-- inspect_submission(path, assignment) -> Report: can this file be autograded, what will grading fix
+- inspect_submission(path, assignment, root) -> Report: can this file be autograded, what will grading fix
   or ignore, and which code should a human read. fix_name() gives a renamed download ("Copy of
   model_fitting.ipynb", "model_fitting (1).ipynb") the name nbgrader expects. Intake calls both.
-- CheckSubmission: an nbgrader preprocessor (first sanitize step, see nbgrader_config.py) that
-  rejects a notebook of another assignment or without nbgrader metadata, resets each cell's nbgrader
-  metadata to the master's, drops invented grade ids and all but the last copy of a duplicated cell,
-  and puts back deleted instructor cells.
+- identify(nb, assignment, root): is this the assignment's notebook at all (used by CheckSubmission too).
 - suspicious(nb, master): student code that tampers with the grader or the tests, for human review.
 """
 
 import builtins
-import copy
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .cells import grade_id, is_locked, nbgrader_meta
+from .cells import grade_id, is_locked
+from .notebooks import bound_names
 from .paths import assignments, master_path
 
 SUSPICIOUS = [
@@ -55,8 +50,6 @@ def ids(nb):
 def suspicious(nb, master):
     """[(cell index, line number, line, why)] for student code a human should read: every cell but the
     master's locked ones (their source is replaced while grading anyway)."""
-    from .guard import bound_names
-
     locked = {grade_id(c) for c in master.cells if is_locked(c)}
     found = []
     for i, cell in enumerate(nb.cells):
@@ -168,51 +161,3 @@ def fix_name(path, assignment):
         path.rename(target)
         return target
     return path
-
-
-class CheckSubmission(NbGraderPreprocessor):
-    """Sanitize step (see the module docstring): runs before nbgrader's DeduplicateIds and OverwriteCells."""
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        root = Path(self.config.get("CourseDirectory", {}).get("root") or ".").resolve()
-        master = nbformat.read(str(master_path(info["assignment"], root)), as_version=4)
-        why = identify(nb, info["assignment"], root)
-        if why:
-            raise NotebookRejected(f"{info['student']}/{info['assignment']}: {why}")
-        reference = {grade_id(c): c for c in master.cells if grade_id(c)}
-        last = {grade_id(c): i for i, c in enumerate(nb.cells) if grade_id(c)}
-        for i, cell in enumerate(nb.cells):
-            gid = grade_id(cell)
-            if gid in reference and last[gid] == i:
-                cell.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(reference[gid]))
-            elif "nbgrader" in cell.get("metadata", {}):
-                # nbgrader's DeduplicateIds would leave `"nbgrader": {}` on the earlier copies of a cell, and its
-                # metadata check then stops the grading of the whole class (SchemaTooOldError).
-                why = "a later copy is graded" if gid in reference else "it is not in the master"
-                self.log.warning("cell %d (grade id %r): %s; graded as an ordinary cell", i, gid, why)
-                del cell.metadata["nbgrader"]
-        self._restore_missing(nb, master)
-        for i, n, code, why in suspicious(nb, master):
-            self.log.warning("REVIEW %s: cell %d, line %d %s: %s", info["student"], i, n, why, code)
-        return nb, resources
-
-    def _restore_missing(self, nb, master):
-        """Put back each instructor (locked) cell missing from nb, after the master cell it follows there."""
-        present = set(ids(nb))
-        anchor = None  # the latest master cell found in nb
-        for cell in master.cells:
-            gid = grade_id(cell)
-            if is_locked(cell) and gid not in present:
-                where = max((i for i, c in enumerate(nb.cells) if grade_id(c) == anchor), default=-1) + 1
-                restored = copy.deepcopy(cell)
-                restored["id"] = uuid.uuid4().hex[:8]
-                if restored.cell_type == "code":
-                    restored.outputs, restored.execution_count = [], None
-                note = nbformat.v4.new_markdown_cell(f"*The autograder put back the next cell ({gid}): it was "
-                                                     "missing from the submission.*")
-                nb.cells[where:where] = [note, restored]
-                present.add(gid)
-                self.log.warning("instructor cell %r was missing: restored from the master", gid)
-            if gid in present:
-                anchor = gid

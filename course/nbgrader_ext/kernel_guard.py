@@ -1,4 +1,4 @@
-"""Runs inside a grading kernel, never in the grader: course.guard sends this file's text to the kernel
+"""Runs inside a grading kernel, never in the grader: course.nbgrader_ext.guarded_execute sends this file's text to the kernel
 before the first cell, as module `_dlfs_guard`.
 
 install() takes a snapshot of what the tests trust (numpy, math, builtins, sys hooks, the IPython shell)
@@ -9,7 +9,7 @@ over lines, by event callbacks or custom exception handlers, or by patching the 
 
 Student code runs in this same process: one that attacks this module itself (finds it in sys.modules,
 patches ipykernel's message handling, rewrites objects found through gc) is out of its reach. The static
-scan in course/checks.py flags such code for a human. See docs/grading_security.md.
+scan in course/inspection.py flags such code for a human. See docs/grading_security.md.
 """
 
 import builtins

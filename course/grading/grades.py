@@ -1,0 +1,51 @@
+"""A student's scores from the gradebook (core, extra credit, by hand, total, status), and grades.csv."""
+
+import csv
+from pathlib import Path
+
+from .. import EXTRA_CREDIT_PREFIX
+from ..notebooks import grade_cells, manual_cells, read
+from ..paths import master_path
+from .gradebook import gradebook_state, gradebook_url
+from .runlog import grading_log, grading_status
+
+
+def scores(name, root, db_url=None):
+    """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
+    (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
+    and 'status': 'graded', or 'not graded: why' when the gradebook lacks a score for some test."""
+    root = Path(root)
+    master = read(master_path(name, root))
+    points, manual_points = grade_cells(master), manual_cells(master)
+    rows, log, test_ids = [], grading_log(root, name), list(grade_cells(master))
+    for student, entry in sorted(gradebook_state(gradebook_url(root, db_url), name).items()):
+        tests = {k: v[:2] for k, v in entry["grades"].items() if k in points}
+        manual = {k: v[:2] for k, v in entry["grades"].items() if k in manual_points}
+        core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
+        extra = {k: v for k, v in tests.items() if k.startswith(EXTRA_CREDIT_PREFIX)}
+        row = {"student": student, "assignment": name,
+               "core": sum(s for s, _ in core.values()), "core_max": sum(m for _, m in core.values()),
+               "extra": sum(s for s, _ in extra.values()), "extra_max": sum(m for _, m in extra.values()),
+               "manual": sum(s for s, _ in manual.values()), "manual_max": sum(manual_points.values()),
+               "tests": tests, "status": grading_status(root, name, student, entry, test_ids, log.get(student))}
+        row["total"] = row["core"] + row["manual"] + row["extra"]
+        rows.append(row)
+    return rows
+
+
+GRADE_FIELDS = ["student", "assignment", "core", "core_max", "manual", "manual_max", "extra", "extra_max", "total",
+                "status"]
+
+
+def write_grades(rows, path):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=GRADE_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def print_table(rows):
+    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}  status")
+    for r in rows:
+        print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>7.1f} / {r['core_max']:<4.0f}"
+              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}  {r['status']}")

@@ -1,0 +1,9 @@
+"""What runs inside nbgrader while it grades (wired in by nbgrader_config.py), one piece per file:
+
+- preflight.py: before the first submission (Autograde.pre_convert_hook), the sandbox and the data;
+- check_submission.py: sanitize, CheckSubmission (before nbgrader's DeduplicateIds and OverwriteCells);
+- guarded_execute.py: execute, GuardedExecute (nbgrader's Execute in a sandbox, with the guard);
+  sandbox.py: the bubblewrap kernel manager it starts kernels with; kernel_guard.py: the code it sends
+  into each kernel;
+- scrub_feedback.py: feedback, ScrubFeedback (no hidden-test source in what students see).
+"""
