@@ -66,7 +66,8 @@ say "setup: installing requirements.txt into .venv"
 
 # 4. Can grading sandbox here? The same check the grader makes before it grades anyone.
 if [ -z "$problem" ]; then
-  problem="$(.venv/bin/python -c 'from course.sandbox import sandbox_problem; print(sandbox_problem() or "")')"
+  problem="$(.venv/bin/python -c 'from course.nbgrader_ext.sandbox import sandbox_problem; print(sandbox_problem() or "")')" \
+    || { say "setup: the sandbox check itself failed (see above)"; exit 1; }
 fi
 if [ -n "$problem" ]; then
   say ""

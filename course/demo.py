@@ -37,9 +37,10 @@ def demo_problems(name, root, rows, run):
         if row["status"] != "graded":
             if row["student"] not in run.failed:
                 found.append(f"{who}: {row['status']}")
-        elif row["student"] == "reference" and row["core"] < row["core_max"]:
+        elif row["student"] == "reference" and row["core"] + row["extra"] < row["core_max"] + row["extra_max"]:
             lost = lost_points(root, name, row)
-            found.append(f"{who}: the reference solution scored {row['core']:g}/{row['core_max']:g}; failing tests:\n"
+            found.append(f"{who}: the reference solution scored {row['core']:g}/{row['core_max']:g} "
+                         f"(extra credit {row['extra']:g}/{row['extra_max']:g}); failing tests:\n"
                          + "\n".join(f"    {gid}: {message}" for gid, message in lost.items()))
         elif row["student"] == "blank" and row["core"] + row["extra"] > free:
             found.append(f"{who}: the blank release scored {row['core'] + row['extra']:g} points, more than the "

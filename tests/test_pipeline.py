@@ -125,7 +125,7 @@ def test_demo_names_the_failing_tests_when_the_reference_misses_full_marks(demo_
     problems = demo.demo_problems(name, root, [buggy], run)
     assert problems[0] == "autograd_mlp/blank: not graded: nbformat.reader.NotJSONError: not a notebook"
     text = problems[1]
-    assert text.startswith(f"autograd_mlp/reference: the reference solution scored {buggy['core']:g}/100")
+    assert text.startswith(f"autograd_mlp/reference: the reference solution scored {buggy['core']:g}/100 (extra")
     for test in ["test_multiply", "test_forward_values", "test_train_step"]:
         assert re.search(rf"\n    {test}: \w+Error: \S", text), text
 

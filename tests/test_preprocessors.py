@@ -1,7 +1,10 @@
 """Unit tests of the course's nbgrader preprocessors and their pure functions, one preprocessor at a time, as
 nbgrader's own tests do (no kernel, no grading run: tests/test_tampering.py grades them end to end)."""
 
+import html
+import json
 import logging
+import os
 
 import nbformat
 import pytest
@@ -13,6 +16,7 @@ from course.cells import grade_id, nbgrader_meta
 from course.inspection import NotebookRejected
 from course.nbgrader_ext.check_submission import CheckSubmission
 from course.nbgrader_ext.graded_master import graded_master
+from course.nbgrader_ext.guarded_execute import GuardedExecute, remove_special_files
 from course.nbgrader_ext.scrub_feedback import REDACTED, ScrubFeedback, hidden_lines, redact, scrub_cell
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines, write
 
@@ -83,9 +87,9 @@ def test_graded_master_is_none_without_a_gradebook_copy(course):
 
 def test_hidden_lines_come_in_every_quoted_form():
     forms = hidden_lines(master())
-    line = next(f for f in marked_lines(master(), HIDDEN_BEGIN, HIDDEN_END) if '"' in f)
-    assert line in forms and line.replace('"', '\\"') in forms and line.replace('"', "&quot;") in forms
-    assert redact(f"print({line})", forms) == f"print({REDACTED})"
+    for line in sorted(f for f in marked_lines(master(), HIDDEN_BEGIN, HIDDEN_END) if '"' in f):
+        assert line in forms and json.dumps(line)[1:-1] in forms and html.escape(line) in forms, line
+        assert redact(f"print({line})", forms) == f"print({REDACTED})"
 
 
 def test_scrub_cell_drops_hidden_regions_and_keeps_only_the_errors_last_line():
@@ -105,3 +109,46 @@ def test_scrub_feedback_redacts_printed_hidden_tests(course):
     pre = ScrubFeedback(config=Config({"CourseDirectory": {"root": str(course)}}))
     out = pre.preprocess(nb, resources(course))[0]
     assert cell_by_id(out, "add").outputs[0]["text"] == f"the test: {REDACTED}\n"
+
+
+# ---------------------------------------------------------------- GuardedExecute (no kernel: its own decisions)
+
+
+def scored(outputs, guarded=True):
+    """The outputs a test cell keeps after GuardedExecute scored it (token: the run's completion marker)."""
+    pre = GuardedExecute()
+    pre._token = "TOKEN"
+    cell = new_code_cell("assert True", metadata={"nbgrader": {"grade_id": "t", "grade": True, "points": 1}})
+    cell.outputs = outputs
+    pre._score_on_errors_only(cell, guarded)
+    return cell.outputs
+
+
+def stream(text, name="stdout"):
+    return new_output("stream", name=name, text=text)
+
+
+def test_a_test_that_ran_to_its_end_keeps_its_points_and_a_warning_is_no_failure():
+    outs = scored([stream("a warning\n", "stderr"), stream("ok\nTOKEN\n")])
+    assert [o.output_type for o in outs] == ["stream", "stream"] and all(o.name == "stdout" for o in outs)
+    assert "TOKEN" not in "".join(o.text for o in outs), "the completion token never reaches students"
+
+
+def test_a_test_cut_short_or_unguarded_scores_zero():
+    assert scored([stream("no token\n")])[-1].ename == "IncompleteTest"
+    assert scored([stream("TOKEN\n")], guarded=False)[-1].ename == "GradingGuardError"
+    error = new_output("error", ename="AssertionError", evalue="wrong", traceback=[])
+    assert [o.output_type for o in scored([error])] == ["error"], "a failure stays a failure"
+
+
+def test_a_displayed_value_is_not_read_as_partial_credit():
+    outs = scored([new_output("execute_result", data={"text/plain": "0.5"}, execution_count=3), stream("TOKEN\n")])
+    assert outs[0].output_type == "display_data" and "execution_count" not in outs[0]
+
+
+def test_links_and_pipes_left_in_the_folder_are_removed(tmp_path):
+    (tmp_path / "kept.txt").write_text("x")
+    (tmp_path / "answers.ipynb").symlink_to("/etc/passwd")
+    os.mkfifo(tmp_path / "pipe")
+    remove_special_files(tmp_path, logging.getLogger("test_preprocessors"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]

@@ -5,7 +5,7 @@ after submission in-process with nbgrader's own API (NbGraderAPI.autograde: the 
 same preprocessors and settings as `nbgrader autograde`), and writes the student's feedback. The work
 is scheduled on an existing engine:
 
-- a local process pool (concurrent.futures) on one machine, or
+- a local process pool (pebble) on one machine, or
 - Dask distributed across machines: `dask scheduler` plus `dask worker` on each machine (or any Dask
   deployer: SSHCluster, dask-jobqueue), or a LocalCluster on this machine.
 
