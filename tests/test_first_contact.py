@@ -38,7 +38,7 @@ def test_setup_as_typed_installs_the_course_and_checks_the_sandbox(first_contact
     setup = first_contact["setup"]
     assert setup.returncode == 0, f"{SETUP} failed:\n{setup.stdout[-3000:]}\n{setup.stderr[-3000:]}"
     assert (first_contact["root"] / ".venv" / "bin" / "python").exists()
-    assert "setup: done" in setup.stdout
+    assert "setup: done" in setup.stdout and "Traceback" not in setup.stderr, setup.stderr[-3000:]
 
 
 @pytest.mark.slow
