@@ -53,13 +53,13 @@ def notebook_path(root, step, student, assignment):
 
 
 def master_path(assignment, root):
-    return Path(Path(root).resolve(), coursedir(str(Path(root).resolve())).source_directory, assignment,
-                f"{assignment}.ipynb")
+    """source/<assignment>/<assignment>.ipynb: the instructor's master."""
+    return _path(root, "source", ".", assignment, f"{assignment}.ipynb")
 
 
 def release_path(assignment, root):
-    return Path(Path(root).resolve(), coursedir(str(Path(root).resolve())).release_directory, assignment,
-                f"{assignment}.ipynb")
+    """release/<assignment>/<assignment>.ipynb: what students get."""
+    return _path(root, "release", ".", assignment, f"{assignment}.ipynb")
 
 
 def reports_dir(root, assignment):

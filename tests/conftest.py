@@ -7,15 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+import worlds
 from checkout import ROOT
 
 from course import master_path
 from course.notebooks import read, run_cells, solution_notebook
 
 # CI and graders work offline: point the loader at the shared copy unless told otherwise.
-_default_data = ROOT.parent / "shared" / "data"
-if not os.environ.get("COURSE_DATA_DIR") and _default_data.is_dir():
-    os.environ["COURSE_DATA_DIR"] = str(_default_data)
+if not os.environ.get("COURSE_DATA_DIR") and worlds.SHARED_DATA.is_dir():
+    os.environ["COURSE_DATA_DIR"] = str(worlds.SHARED_DATA)
 elif os.environ.get("COURSE_DATA_DIR"):
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ["COURSE_DATA_DIR"]).resolve())
 
@@ -45,8 +45,6 @@ def mf_ns():
 @pytest.fixture(scope="session")
 def first_contact():
     """The README's set-up and main job, run as typed by a newcomer on a fresh machine (tests/worlds.py)."""
-    import worlds
-
     base = worlds.scratch("dlfs-first-contact-")
     try:
         yield worlds.first_contact(base)
