@@ -40,7 +40,7 @@ def run(argv=None):
     p.add_argument("assignment")
     p.add_argument("--roster", help="student ids, one per line (or a CSV's first column): report the missing ones")
     p = command("autograde", help="autograde submitted/*/<assignment> on parallel workers; write feedback, "
-                                         "grades.csv and the class report (reports/<assignment>/)")
+                                  "grades.csv and the class report (reports/<assignment>/)")
     p.add_argument("assignment", nargs="*")
     p.add_argument("--workers", type=int, help="parallel workers (default: one per core; with --dask-local, "
                                                "that many Dask workers)")
@@ -62,7 +62,7 @@ def run(argv=None):
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
-    p = command("catalog", help="print (or --write) docs/catalog.md from the submission catalog (catalog/<assignment>.py)")
+    p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (catalog/<assignment>.py)")
     p.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 

@@ -74,8 +74,8 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
             raise FileNotFoundError(f"no submitted/<student>/{assignment}/ folder for: {', '.join(unknown)}")
         found = {s: found[s] for s in students}
     for student in sorted(s for s, p in found.items() if p is None):
-        result = failed(Task(str(root), db_url, assignment, student), f"submitted/{student}/{assignment}/ holds no "
-                                                        f"{assignment}.ipynb")
+        result = failed(Task(str(root), db_url, assignment, student),
+                        f"submitted/{student}/{assignment}/ holds no {assignment}.ipynb")
         run.failed[student] = result.error
         log_result(root, assignment, result, "")
     shas = {s: sha256(p) for s, p in sorted(found.items()) if p is not None}
