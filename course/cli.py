@@ -1,5 +1,5 @@
-"""The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, report, calibrate,
-publish, catalog."""
+"""The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, regrade, formgrader,
+report, calibrate, publish, catalog."""
 
 import argparse
 import functools
@@ -51,9 +51,20 @@ def run(argv=None):
                                     "default: the course config's, else sqlite:///gradebook.db")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p = command("regrade", help="grade chosen students (or all) again against the edited master, keeping hand-entered "
+                                "scores; list whose final score changed (reports/<assignment>/regrade.csv)")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="only this student (repeatable; default: everyone)")
+    p.add_argument("--workers", type=int, help="parallel workers (default: one per core)")
+    p.add_argument("--db-url", help="the gradebook (default: the course config's)")
+    p = command("formgrader", help="start Jupyter with nbgrader's formgrader on this course, for hand grading")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
     p = command("report", help="write reports/<assignment>/: grades.csv, report.html, histogram, failures")
     p.add_argument("assignment", nargs="*")
     p.add_argument("--db-url", help="the gradebook (default: the course config's)")
+    p.add_argument("--lms", choices=["canvas", "moodle"], help="also write reports/<assignment>/<lms>.csv, the file "
+                                                              "the LMS imports (Canvas gradebook, Moodle worksheet)")
     p = command("publish", help="copy release/ and a student README to a student-facing folder or repo")
     p.add_argument("dest")
     p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")
@@ -103,10 +114,26 @@ def run(argv=None):
         write_grades(rows, root / "grades.csv")
         print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
         return 1 if failed else 0
+    elif args.command == "regrade":
+        from . import report
+        from .grading.regrade import regrade
+        result = regrade(args.assignment, root, students=args.student, workers=args.workers, db_url=args.db_url)
+        print(result.run.summary())
+        for student, error in sorted(result.run.failed.items()):
+            print(f"  not graded: {student}: {error}")
+        print("\n".join(result.lines()))
+        print(f"class report: {report.write_report(args.assignment, root, args.db_url)}")
+        return 1 if result.run.failed else 0
+    elif args.command == "formgrader":
+        from .formgrader import serve
+        return serve(root, args.port, args.ip)
     elif args.command == "report":
         from . import report
         for name in names:
             print(f"class report: {report.write_report(name, root, args.db_url)}")
+            if args.lms:
+                from .lms import export
+                print("\n".join(export(name, root, args.lms, args.db_url).lines()))
     elif args.command == "calibrate":
         from . import calibrate
         for name in names:

@@ -13,6 +13,12 @@ Every file goes through course.inspection.inspect_submission (damaged? another a
 Every file that is not imported is reported with the reason (no student in the name, another
 assignment's notebook, not a notebook, an older duplicate, not on the roster...), and so is every
 roster student without a submission; suspicious code is listed for a person to review.
+
+Each submission's time goes into submitted/<student>/<assignment>/timestamp.txt (UTC), where nbgrader reads it
+for lateness: from the name when the LMS writes it there (Blackboard's `_attempt_2026-10-30-23-59-00`, nbgrader's
+example), else the zip entry's time, read in c.Term.timezone. The LMS's id of each student (Canvas's user id,
+Moodle's participant number, both in the export's names; or the roster's) goes into nbgrader's gradebook
+(Student.lms_user_id) with every roster student, so that `report --lms` can match grades back.
 """
 
 import csv
@@ -26,8 +32,9 @@ from pathlib import Path, PurePosixPath
 from .inspection import inspect_submission
 from .paths import assignments, notebook_path, reports_dir
 
-CANVAS = re.compile(r"^(?P<student>[^_\s]+)_(?:late_)?\d+_\d+_(?P<file>.+)$", re.IGNORECASE)
-MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
+CANVAS = re.compile(r"^(?P<student>[^_\s]+)_(?:late_)?(?P<lms_id>\d+)_\d+_(?P<file>.+)$", re.IGNORECASE)
+MOODLE = re.compile(r"^(?P<student>.+?)_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
+ATTEMPT = re.compile(r"_attempt_(?P<timestamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)")  # Blackboard
 COPY_OF = re.compile(r"copy of\s+", re.IGNORECASE)
 COUNTER = re.compile(r"(\s*\(\d+\)|-\d+)$")  # "name (1)" from browsers, "name-1" from Canvas resubmissions
 IGNORED = ("__MACOSX/", ".DS_Store")
@@ -71,6 +78,36 @@ def parse_member(member, assignment, course_assignments):
     return None, None, f"no student in the name, and it is not named {assignment}.ipynb"
 
 
+def lms_id(member):
+    """The LMS's id of the student in a zip member's name or folder (Canvas, Moodle), or ''."""
+    path = PurePosixPath(member)
+    for text in (path.name, path.parent.name):
+        for pattern in (CANVAS, MOODLE):
+            m = pattern.match(text)
+            if m:
+                return m.group("lms_id")
+    return ""
+
+
+def submission_time(info, term):
+    """When the file was submitted (aware, UTC): the time in its name if the LMS writes one there, else the zip
+    entry's time, in the term's time zone."""
+    m = ATTEMPT.search(info.filename)
+    naive = datetime.strptime(m.group("timestamp"), "%Y-%m-%d-%H-%M-%S") if m else datetime(*info.date_time)
+    return term.local(naive)
+
+
+@dataclass
+class Enrolled:
+    """A student on the roster: the id grading uses, and what the LMS knows of them."""
+
+    student: str
+    lms_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
 @dataclass
 class IntakeReport:
     assignment: str
@@ -80,31 +117,70 @@ class IntakeReport:
     unmatched: list = field(default_factory=list)  # (zip member, reason)
     missing: list = field(default_factory=list)  # roster students without a submission
     review: dict = field(default_factory=dict)  # student -> suspicious lines for a person to read
+    submitted: dict = field(default_factory=dict)  # student -> submission time (aware, UTC)
+    late: dict = field(default_factory=dict)  # student -> seconds after the due date (late ones only)
 
     def lines(self):
         out = [(f"{self.assignment}: {len(self.imported)} imported, {len(self.unchanged)} unchanged, "
                 f"{len(self.unmatched)} file(s) not matched, {len(self.missing)} roster student(s) without a file")]
         out += [f"  renamed: {member} -> {student}" for student, member in sorted(self.renamed.items())]
+        out += [f"  late: {student}, {hours(seconds)} after the due date"
+                for student, seconds in sorted(self.late.items())]
         out += [f"  not matched: {member}: {reason}" for member, reason in self.unmatched]
         out += [f"  no submission: {student}" for student in self.missing]
         out += [f"  review {student}: {line}" for student, lines in sorted(self.review.items()) for line in lines]
         return out
 
 
+def hours(seconds):
+    return f"{seconds / 3600:.1f} h"
+
+
 def read_roster(path):
-    """Student ids, one per line or in the first column of a CSV (a header 'id' or 'student' is skipped)."""
-    with open(path, newline="") as f:
-        ids = [student_id(row[0]) for row in csv.reader(f) if row and row[0].strip()]
-    return [i for i in ids if i not in ("id", "student", "student_id")]
+    """The class as [Enrolled], from one of: the LMS's own export (a Canvas gradebook CSV: Student, ID, ...;
+    a Moodle grading worksheet: Identifier, Full name, Email address, ...), or student ids one per line (or in a
+    CSV's first column; a header 'id' or 'student' is skipped)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+    header = [h.strip() for h in rows[0]] if rows else []
+    if {"Student", "ID"} <= set(header):  # Canvas: "Last, First", the user id; a "Points Possible" row
+        s, i = header.index("Student"), header.index("ID")
+        out = []
+        for row in rows[1:]:
+            name = row[s].strip()
+            if not row[i].strip() or "points possible" in name.lower():
+                continue
+            last, _, first = (part.strip() for part in name.partition(","))
+            out.append(Enrolled(student_id(re.sub(r"[^a-z0-9]", "", name.lower())), row[i].strip(), first, last))
+        return out
+    if "Identifier" in header:  # Moodle's worksheet: "Participant 777", "Ada Lovelace", email
+        col = {h: header.index(h) for h in ("Identifier", "Full name", "Email address") if h in header}
+        out = []
+        for row in rows[1:]:
+            name = row[col["Full name"]].strip() if "Full name" in col else ""
+            number = row[col["Identifier"]].strip().removeprefix("Participant").strip()
+            first, _, last = name.partition(" ")
+            email = row[col["Email address"]].strip() if "Email address" in col else ""
+            out.append(Enrolled(student_id(name or number), number, first, last, email))
+        return out
+    ids = [student_id(row[0]) for row in rows]
+    return [Enrolled(i) for i in ids if i not in ("id", "student", "student_id")]
 
 
 def intake(export, assignment, root, roster=None):
     """Import the zip `export` into root/submitted/ for `assignment`; returns an IntakeReport (also written
     to reports/<assignment>/intake.csv)."""
+    from .term import term as course_term
+
     root = Path(root)
     report = IntakeReport(assignment)
     known = assignments(root)
-    enrolled = set(read_roster(roster)) if roster else None
+    term = course_term(root)
+    due = term.due(assignment)
+    class_list = read_roster(roster) if roster else []
+    enrolled = {e.student for e in class_list} if roster else None
+    by_lms_id = {e.lms_id: e.student for e in class_list if e.lms_id}
+    lms_ids = {}  # student -> the LMS's id, from the export's names
     chosen = {}  # student -> (date, member, data, kind, lines to review)
     with zipfile.ZipFile(export) as zf:
         for info in zf.infolist():
@@ -118,6 +194,7 @@ def intake(export, assignment, root, roster=None):
             if student is None:
                 report.unmatched.append((member, reason))
                 continue
+            student = by_lms_id.get(lms_id(member), student)  # the roster's id for the LMS's user
             if enrolled is not None and student not in enrolled:
                 report.unmatched.append((member, f"student {student!r} is not on the roster"))
                 continue
@@ -127,27 +204,55 @@ def intake(export, assignment, root, roster=None):
                 report.unmatched.append((member, "; ".join(checked.problems)))
                 continue
             review = [f"cell {i}, line {n}: {why}: {code}" for i, n, code, why in checked.review]
-            entry = (datetime(*info.date_time), member, data, kind, review)
+            entry = (submission_time(info, term), member, data, kind, review)
             if student in chosen:  # several files for one student: keep the newest
                 older, entry = sorted([chosen[student], entry], key=lambda e: (e[0], e[1]))
                 report.unmatched.append((older[1], f"older duplicate for {student} (kept {entry[1]})"))
             chosen[student] = entry
-    for student, (_, member, data, kind, review) in sorted(chosen.items()):
+    for student, (when, member, data, kind, review) in sorted(chosen.items()):
         target = notebook_path(root, "submitted", student, assignment)
-        if target.is_file() and target.read_bytes() == data:
-            report.unchanged[student] = member  # untouched: a resumed autograde keeps its grade
+        stamp = target.parent / "timestamp.txt"
+        if target.is_file() and target.read_bytes() == data and stamp.is_file():
+            report.unchanged[student] = member  # untouched, its time too: a resumed autograde keeps its grade
+            when = datetime.fromisoformat(stamp.read_text().strip())
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            stamp.write_text(f"{when.isoformat(' ')}\n")  # nbgrader's format (zip_collect writes the same)
             report.imported[student] = member
+        report.submitted[student] = when
+        if due and (when - due).total_seconds() > 0:
+            report.late[student] = (when - due).total_seconds()
+        if lms_id(member):
+            lms_ids[student] = lms_id(member)
         if kind == "renamed":
             report.renamed[student] = member
         if review:
             report.review[student] = review
     if enrolled is not None:
         report.missing = sorted(enrolled - set(chosen))
+    register_students(root, class_list, lms_ids, chosen)
     write_report(report, root)
     return report
+
+
+def register_students(root, class_list, lms_ids, submitted):
+    """The class into nbgrader's gradebook: every roster student and every student with a submission, with
+    the LMS's id and names (kept when already there and not known here)."""
+    from nbgrader.api import Gradebook
+
+    from .grading.gradebook import gradebook_url
+    from .paths import course_config
+
+    known = {e.student: e for e in class_list}
+    for student in submitted:
+        known.setdefault(student, Enrolled(student))
+    course_id = course_config(root).CourseDirectory.get("course_id", "")
+    with Gradebook(gradebook_url(root), course_id) as gb:
+        for student, e in sorted(known.items()):
+            fields = {"lms_user_id": e.lms_id or lms_ids.get(student, ""), "first_name": e.first_name,
+                      "last_name": e.last_name, "email": e.email}
+            gb.update_or_create_student(student, **{k: v for k, v in fields.items() if v})
 
 
 def inspect(data, assignment, root):
@@ -166,14 +271,19 @@ def write_report(report, root):
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["file", "student", "status", "reason"])
-    for student, member in sorted(report.imported.items()):
-        w.writerow([member, student, "imported", "renamed" if student in report.renamed else ""])
-    for student, member in sorted(report.unchanged.items()):
-        w.writerow([member, student, "unchanged", "renamed" if student in report.renamed else ""])
+    w.writerow(["file", "student", "status", "reason", "submitted (UTC)", "late by"])
+
+    def when(student):
+        stamp = report.submitted.get(student)
+        late = report.late.get(student)
+        return [stamp.strftime("%Y-%m-%d %H:%M:%S") if stamp else "", hours(late) if late else ""]
+
+    for status, members in (("imported", report.imported), ("unchanged", report.unchanged)):
+        for student, member in sorted(members.items()):
+            w.writerow([member, student, status, "renamed" if student in report.renamed else "", *when(student)])
     for member, reason in report.unmatched:
-        w.writerow([member, "", "not matched", reason])
+        w.writerow([member, "", "not matched", reason, "", ""])
     for student in report.missing:
-        w.writerow(["", student, "missing", "on the roster, no file in the export"])
+        w.writerow(["", student, "missing", "on the roster, no file in the export", "", ""])
     path.write_text(buf.getvalue())
     return path

@@ -14,6 +14,7 @@ from .cells import grade_id
 from .grading import gradebook_url, grading_log
 from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, offscreen_pyplot, read
 from .paths import master_path, notebook_path, reports_dir
+from .term import term
 
 
 def test_cells(master):
@@ -45,7 +46,8 @@ def lost_points(root, name, row):
 
 
 def class_report(name, root, db_url=None):
-    """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}} for one assignment."""
+    """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}, 'term': the Term} for one
+    assignment."""
     from .grading import scores
 
     root = Path(root)
@@ -66,7 +68,7 @@ def class_report(name, root, db_url=None):
     for t in tests:
         t["passed"] = t["graded"] - t["failed"]
         t["rate"] = t["passed"] / t["graded"] if t["graded"] else 0.0
-    return {"assignment": name, "rows": rows, "tests": tests, "not_graded": not_graded}
+    return {"assignment": name, "rows": rows, "tests": tests, "not_graded": not_graded, "term": term(root)}
 
 
 def most_failed(report, top=10):
@@ -134,9 +136,14 @@ def render_html(report):
         stats = (f"mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, min {min(scores):g}, "
                  f"max {max(scores):g} (out of {graded[0]['core_max']:g})")
     students = {r["student"] for r in report["rows"]} | set(report["not_graded"])
+    due, policy = report["term"].due(report["assignment"]), report["term"]
+    rule = (f"{policy.late_penalty_per_day:.0%} of the score per day or part of a day late, after "
+            f"{policy.grace_minutes:g} minutes of grace")
     return env.get_template("class_report.html.j2").render(
         assignment=report["assignment"], students=len(students), graded=len(graded), stats=stats,
-        tests=report["tests"], most_failed=most_failed(report), not_graded=report["not_graded"])
+        tests=report["tests"], most_failed=most_failed(report), not_graded=report["not_graded"],
+        late=[r for r in report["rows"] if r["late_hours"]], due=due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
+        policy=rule)
 
 
 def write_report(name, root, db_url=None):

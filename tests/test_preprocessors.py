@@ -152,3 +152,37 @@ def test_links_and_pipes_left_in_the_folder_are_removed(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     remove_special_files(tmp_path, logging.getLogger("test_preprocessors"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission, on its own objects
+def test_refresh_late_penalty_applies_the_policy_to_the_score_with_hand_grades(tmp_path):
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    from course.nbgrader_ext.late_penalty import RefreshLatePenalty
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment(QUIZ, duedate=datetime(2026, 10, 30, 12, 0))
+        gb.add_notebook(QUIZ, QUIZ)
+        gb.add_grade_cell("auto", QUIZ, QUIZ, max_score=8, cell_type="code")
+        gb.add_grade_cell("written", QUIZ, QUIZ, max_score=2, cell_type="markdown")
+        gb.add_student("s")
+        gb.add_student("t")
+        for student, when in (("s", datetime(2026, 10, 31, 13, 0)), ("t", datetime(2026, 10, 30, 11, 0))):
+            gb.add_submission(QUIZ, student, timestamp=when)
+            for name, auto, manual in (("auto", 8, None), ("written", None, 2)):
+                grade = gb.find_grade(name, QUIZ, QUIZ, student)
+                grade.auto_score, grade.manual_score = auto, manual
+        late = gb.find_submission_notebook(QUIZ, QUIZ, "s")
+        late.late_submission_penalty = 1.6  # what autograding stored: 20% of the 8 autograded points
+        gb.db.commit()
+    pre = RefreshLatePenalty(config=Config({"Term": {"late_penalty_per_day": 0.1}}))
+    for student in ("s", "t"):
+        pre.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {**resources(tmp_path, url)["nbgrader"],
+                                                                 "student": student}})
+    with Gradebook(url) as gb:
+        assert gb.find_submission_notebook(QUIZ, QUIZ, "s").late_submission_penalty == pytest.approx(2.0), \
+            "25 h late: 20% of 10 points, the hand-graded 2 included"
+        assert gb.find_submission_notebook(QUIZ, QUIZ, "t").late_submission_penalty is None, "on time: none"

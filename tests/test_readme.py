@@ -26,7 +26,8 @@ README_COMMANDS = {
     "python -m pytest": ("test", ".ci/run runs exactly this command"),
     'python -m pytest -m "not slow"': ("test", "the fast lane: a subset of what .ci/run runs"),
     ". .venv/bin/activate": ("test", "every command here and in test_first_contact.py starts with it"),
-    "sudo apt-get install bubblewrap postgresql": ("test", "./setup.sh and .ci/run install both when missing"),
+    "sudo apt-get install bubblewrap postgresql chromium chromium-driver": (
+        "test", "./setup.sh installs bubblewrap, .ci/run the rest, when missing"),
     "python -m course": ("test", "the start of every course command below"),
     "python -m course demo": ("test", "tests/test_first_contact.py, after activating the venv"),
     "nbgrader autograde": ("here", [f"nbgrader autograde {A} --force"]),
@@ -48,6 +49,10 @@ README_COMMANDS = {
     "nbgrader autograde <a>": ("here", [f"nbgrader autograde {A} --force"]),
     "nbgrader generate_feedback <a>": ("here", [f"nbgrader generate_feedback {A}"]),
     "python -m course report <a>": ("here", [f"python -m course report {A}"]),
+    "python -m course formgrader": ("test", "tests/test_term.py starts it as typed and grades in headless Chromium"),
+    "nbgrader generate_feedback <a> --force": ("test", "tests/test_term.py, after the hand grading"),
+    "python -m course regrade <a> [--student S]": ("test", "tests/test_term.py, two students after a test is fixed"),
+    "python -m course report <a> --lms canvas\\|moodle": ("test", "tests/test_term.py, both, every number checked"),
     "python -m course catalog --write": ("here", ["python -m course catalog --write"]),
     "pip install -r benchmarks/requirements.txt": ("not run", "Benchmarks are run by hand, not by the suite"),
 }

@@ -4,18 +4,28 @@ import html
 import re
 from collections import Counter
 
+from traitlets.config import Config
+
 from course.report import render_html
+from course.term import Term
 
 
 def report():
-    rows = [{"student": "alice", "status": "graded", "core": 90.0, "core_max": 90.0},
-            {"student": "bob", "status": "graded", "core": 45.5, "core_max": 90.0},
-            {"student": "<script>eve</script>", "status": "not graded: x", "core": 0.0, "core_max": 90.0}]
+    on_time = {"late_hours": 0.0, "submitted": "2026-10-30 20:00:00", "penalty": 0.0}
+    rows = [{"student": "alice", "status": "graded", "core": 90.0, "core_max": 90.0, "total": 90.0, "final": 90.0,
+             **on_time},
+            {"student": "bob", "status": "graded", "core": 45.5, "core_max": 90.0, "total": 50.5, "final": 40.4,
+             "late_hours": 25.5, "submitted": "2026-10-31 23:30:00", "penalty": 10.1},
+            {"student": "<script>eve</script>", "status": "not graded: x", "core": 0.0, "core_max": 90.0,
+             "total": 0.0, "final": 0.0, **on_time}]
     tests = [{"id": "test_update", "points": 6.0, "hidden": True, "graded": 2, "failed": 1, "passed": 1, "rate": 0.5,
               "messages": Counter({"AssertionError: got <b>1</b>, expected 2": 1})},
              {"id": "test_relu", "points": 4.0, "hidden": False, "graded": 2, "failed": 0, "passed": 2, "rate": 1.0,
               "messages": Counter()}]
-    return {"assignment": "model_fitting", "rows": rows, "tests": tests,
+    config = Config()
+    config.Term.due_dates = {"model_fitting": "2026-10-30 22:00"}
+    config.Term.late_penalty_per_day = 0.1
+    return {"assignment": "model_fitting", "rows": rows, "tests": tests, "term": Term(config=config),
             "not_graded": {"<script>eve</script>": "NotJSONError: <not a notebook>"}}
 
 
@@ -28,9 +38,19 @@ def test_the_report_shows_the_class_and_escapes_what_students_wrote():
     assert "test_update (hidden tests)" in text and "1 × AssertionError: got <b>1</b>, expected 2" in text
     assert "<script>eve</script>" in text and "NotJSONError: <not a notebook>" in text
     assert 'style="width:50%"' in page and 'style="width:100%"' in page
+    assert "Due 2026-10-30 22:00 UTC; the policy: 10% of the score per day" in text
+    assert re.search(r"bob\s*2026-10-31 23:30:00\s*25.5 h\s*50.5\s*10.1\s*40.4", text), "the late one, by how much"
+    assert not re.search(r"alice\s*2026-10-30", text), "on time: not in the late table"
 
 
 def test_no_graded_submission_says_so():
     r = report()
     r["rows"] = [row for row in r["rows"] if row["status"] != "graded"]
     assert "no graded submission" in render_html(r)
+
+
+def test_no_due_date_says_where_to_set_one():
+    r = report()
+    r["term"] = Term()
+    r["rows"] = [{**row, "late_hours": 0.0} for row in r["rows"]]  # no due date: nobody is late
+    assert "No due date set (c.Term.due_dates in nbgrader_config.py)" in render_html(r)

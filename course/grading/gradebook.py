@@ -6,6 +6,7 @@ from ..cells import grade_id, is_grade, is_locked
 from ..cells import points as cell_points
 from ..notebooks import read
 from ..paths import course_config, master_path
+from ..term import sync_due_date
 
 
 def gradebook_url(root, db_url=None):
@@ -46,8 +47,8 @@ def stale_cells(gb, assignment, master):
 
 
 def prepare_gradebook(root, assignment, db_url, students=()):
-    """Create the gradebook's tables, sync the assignment from the master if missing or stale, and add
-    every student: done once, before workers write into it in parallel."""
+    """Create the gradebook's tables, sync the assignment from the master if missing or stale, store its due
+    date (c.Term.due_dates) and add every student: done once, before workers write into it in parallel."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.utils import temp_attrs
@@ -66,6 +67,7 @@ def prepare_gradebook(root, assignment, db_url, students=()):
             raise RuntimeError(f"could not store {assignment} in the gradebook {db_url}:\n{result.get('log', '')}"
                                f"\n{result.get('error', '')}")
     with Gradebook(db_url, course_id) as gb:
+        sync_due_date(gb, assignment, root)
         for student in students:
             gb.update_or_create_student(student)
     return stale
@@ -97,6 +99,17 @@ def gradebook_state(db_url, assignment):
     for student, ids in subs.items():
         state[student]["submissions"] = len(ids)
     return state
+
+
+def lateness(db_url, assignment):
+    """{student: (submission time or None, seconds late)} from nbgrader's gradebook: the time intake wrote into
+    timestamp.txt, against the due date (with the student's extension, if the formgrader gave one)."""
+    from nbgrader.api import Assignment, Gradebook, SubmittedAssignment
+
+    with Gradebook(db_url, "") as gb:
+        subs = (gb.db.query(SubmittedAssignment).join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                .filter(Assignment.name == assignment).all())
+        return {s.student_id: (s.timestamp, s.total_seconds_late) for s in subs}
 
 
 def incomplete(entry, test_ids):

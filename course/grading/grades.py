@@ -1,4 +1,5 @@
-"""A student's scores from the gradebook (core, extra credit, by hand, total, status), and grades.csv."""
+"""A student's scores from the gradebook (core, extra credit, by hand, total, late penalty, final, status), and
+grades.csv."""
 
 import csv
 from pathlib import Path
@@ -6,19 +7,24 @@ from pathlib import Path
 from .. import EXTRA_CREDIT_PREFIX
 from ..notebooks import grade_cells, manual_cells, read
 from ..paths import master_path
-from .gradebook import gradebook_state, gradebook_url
+from ..term import term
+from .gradebook import gradebook_state, gradebook_url, lateness
 from .runlog import grading_log, grading_status
 
 
 def scores(name, root, db_url=None):
     """Per student: autograded 'core' and 'extra' (credit) scores with their maxima, hand-graded 'manual'
     (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
-    and 'status': 'graded', or 'not graded: why' when the gradebook lacks a score for some test."""
+    'submitted' (UTC, from timestamp.txt), 'late_hours', 'penalty' (the Term's late policy on the total), 'final'
+    (total - penalty: the number that goes to the LMS) and 'status': 'graded', or 'not graded: why' when the
+    gradebook lacks a score for some test."""
     root = Path(root)
     master = read(master_path(name, root))
     points, manual_points = grade_cells(master), manual_cells(master)
     rows, log, test_ids = [], grading_log(root, name), list(grade_cells(master))
-    for student, entry in sorted(gradebook_state(gradebook_url(root, db_url), name).items()):
+    policy, url = term(root), gradebook_url(root, db_url)
+    late = lateness(url, name)
+    for student, entry in sorted(gradebook_state(url, name).items()):
         tests = {k: v[:2] for k, v in entry["grades"].items() if k in points}
         manual = {k: v[:2] for k, v in entry["grades"].items() if k in manual_points}
         core = {k: v for k, v in tests.items() if not k.startswith(EXTRA_CREDIT_PREFIX)}
@@ -29,12 +35,17 @@ def scores(name, root, db_url=None):
                "manual": sum(s for s, _ in manual.values()), "manual_max": sum(manual_points.values()),
                "tests": tests, "status": grading_status(root, name, student, entry, test_ids, log.get(student))}
         row["total"] = row["core"] + row["manual"] + row["extra"]
+        when, seconds = late.get(student, (None, 0.0))
+        row["submitted"] = when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
+        row["late_hours"] = round(seconds / 3600, 2)
+        row["penalty"] = policy.penalty(row["total"], seconds)
+        row["final"] = round(row["total"] - row["penalty"], 6)
         rows.append(row)
     return rows
 
 
 GRADE_FIELDS = ["student", "assignment", "core", "core_max", "manual", "manual_max", "extra", "extra_max", "total",
-                "status"]
+                "submitted", "late_hours", "penalty", "final", "status"]
 
 
 def write_grades(rows, path):
@@ -45,7 +56,10 @@ def write_grades(rows, path):
 
 
 def print_table(rows):
-    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}  status")
+    print(f"{'student':<14}{'assignment':<16}{'autograded':>13}{'by hand':>14}{'extra credit':>16}{'late':>9}"
+          f"{'final':>8}  status")
     for r in rows:
+        late = f"{r['late_hours']:.1f} h" if r["late_hours"] else ""
         print(f"{r['student']:<14}{r['assignment']:<16}{r['core']:>7.1f} / {r['core_max']:<4.0f}"
-              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}  {r['status']}")
+              f"{r['manual']:>7.1f} / {r['manual_max']:<4.0f}{r['extra']:>9.1f} / {r['extra_max']:<4.0f}{late:>9}"
+              f"{r['final']:>8.1f}  {r['status']}")
