@@ -18,10 +18,9 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from course.nbgrader_ext import lms_exchange
 from course.nbgrader_ext.check_submission import CheckSubmission
 from course.nbgrader_ext.guarded_execute import GuardedExecute
-from course.nbgrader_ext.late_penalty import RefreshLatePenalty
+from course.nbgrader_ext.late_penalty import ApplyLatePenalty
 from course.nbgrader_ext.preflight import nbgrader_hook
 from course.nbgrader_ext.scrub_feedback import ScrubFeedback
-from course.term import LatePenalty
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -50,21 +49,21 @@ c.Autograde.sanitize_preprocessors = [nbp.ClearOutput, CheckSubmission, nbp.Dedu
 # Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/sandbox.py) and guards the
 # tests (course/guard.py); then nbgrader's steps limit the output and save the scores.
 c.Autograde.autograde_preprocessors = [GuardedExecute, nbp.IgnorePattern, ClearMetadataPreprocessor, nbp.LimitOutput,
-                                       nbp.SaveAutoGrades, nbp.AssignLatePenalties, nbp.CheckCellMetadata]
+                                       nbp.SaveAutoGrades, ApplyLatePenalty, nbp.CheckCellMetadata]
 c.SandboxedKernelManager.memory_limit = 4 << 30  # bytes of address space per kernel (MemoryError beyond)
 c.SandboxedKernelManager.file_size_limit = 512 << 20  # largest file a kernel may write, bytes
 c.GuardedExecute.output_limit = 2_000_000  # characters of output per cell before it is interrupted
 c.LimitOutput.max_lines = 1000  # lines of output per cell kept in the graded notebook and feedback
 
 # The term (course/term.py): due dates, the late policy, what the LMS gets. Intake writes each submission's time
-# (from the LMS export) into timestamp.txt; nbgrader computes how late it is, AssignLatePenalties stores the
-# penalty; grades.csv, the class report and `report --lms` apply it to the final total.
+# (from the LMS export) into timestamp.txt; nbgrader computes how late it is; ApplyLatePenalty (in place of
+# nbgrader's AssignLatePenalties, above, and again before feedback, below) stores the penalty; grades.csv, the
+# class report and `report --lms` apply it to the final total.
 # c.Term.due_dates = {"autograd_mlp": "2026-10-09 23:59", "model_fitting": "2026-10-30 23:59"}
 c.Term.timezone = "UTC"  # of the due dates and of the LMS export's zip entries, e.g. "America/New_York"
 c.Term.grace_minutes = 15
 c.Term.late_penalty_per_day = 0.1  # 10% of the score per day or part of a day late
 c.Term.missing = "zero"  # LMS grade of a roster student without a submission: "zero" or "blank"
-c.AssignLatePenalties.plugin_class = LatePenalty
 
 # Notebooks travel through the LMS (publish, intake), not nbgrader's exchange directory: the formgrader lists
 # nothing released there and logs no error about a missing /usr/local/share/nbgrader/exchange.
@@ -72,4 +71,4 @@ lms_exchange.configure(c)
 
 # Feedback shows each test's result and message, never the hidden tests' source; its score is after the late
 # penalty, brought up to date with the hand grades first.
-c.GenerateFeedback.preprocessors = [RefreshLatePenalty, nbp.GetGrades, ScrubFeedback, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [ApplyLatePenalty, nbp.GetGrades, ScrubFeedback, CSSHTMLHeaderPreprocessor]

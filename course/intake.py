@@ -26,8 +26,10 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+
+from nbgrader.utils import parse_utc
 
 from .inspection import inspect_submission
 from .paths import assignments, notebook_path, reports_dir
@@ -214,7 +216,7 @@ def intake(export, assignment, root, roster=None):
         stamp = target.parent / "timestamp.txt"
         if target.is_file() and target.read_bytes() == data and stamp.is_file():
             report.unchanged[student] = member  # untouched, its time too: a resumed autograde keeps its grade
-            when = datetime.fromisoformat(stamp.read_text().strip())
+            when = parse_utc(stamp.read_text().strip()).replace(tzinfo=UTC)  # nbgrader's reading of it
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)

@@ -51,22 +51,26 @@ def class_grades(assignment, root, db_url=None):
     from nbgrader.api import Gradebook
 
     url = gradebook_url(root, db_url)
-    graded = {r["student"]: r for r in scores(assignment, root, url)}
-    missing = term(root).missing
     with Gradebook(url, "") as gb:
-        students = [(s.id, s.lms_user_id or "", s.first_name or "", s.last_name or "", s.email or "")
-                    for s in gb.students]
+        students = [{"student": s.id, "lms_id": s.lms_user_id or "", "first": s.first_name or "",
+                     "last": s.last_name or "", "email": s.email or ""} for s in gb.students]
+    return grade_rows(students, scores(assignment, root, url), term(root).missing)
+
+
+def grade_rows(students, graded, missing="zero"):
+    """Each student of the class with the grade the LMS gets: the final score; 0 or '' (missing) without a
+    submission; '' when the submission could not be graded (its status says why)."""
+    by_student = {r["student"]: r for r in graded}
     out = []
-    for student, lms_id, first, last, email in sorted(students):
-        row = graded.get(student)
+    for s in sorted(students, key=lambda s: s["student"]):
+        row = by_student.get(s["student"])
         if row is None:
             grade, status = (0.0 if missing == "zero" else ""), "no submission"
         elif row["status"] != "graded":
             grade, status = "", row["status"]
         else:
             grade, status = row["final"], "graded" + (f", {row['late_hours']:g} h late" if row["late_hours"] else "")
-        out.append({"student": student, "lms_id": lms_id, "first": first, "last": last, "email": email,
-                    "grade": grade, "status": status, "submitted": row["submitted"] if row else ""})
+        out.append({**s, "grade": grade, "status": status, "submitted": row["submitted"] if row else ""})
     return out
 
 

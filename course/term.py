@@ -8,10 +8,10 @@
     c.Term.lms_columns = {"model_fitting": "Model fitting (123456)"}  # the LMS's name for the assignment's column
 
 The due date goes into nbgrader's gradebook (the formgrader shows it; nbgrader computes how late each submission
-is from the submission time intake writes into timestamp.txt). The penalty is one function, `Term.penalty`:
-nbgrader's AssignLatePenalties calls it through `LatePenalty` (its documented plugin) while autograding; before
-feedback is written, RefreshLatePenalty applies it again to the score with the hand grades; and the grades the
-course writes (grades.csv, the class report, the LMS file) apply it to the same total.
+is from the submission time intake writes into timestamp.txt). The penalty is one function, `Term.penalty`: the
+preprocessor ApplyLatePenalty (course/nbgrader_ext/late_penalty.py) stores it in the gradebook while autograding
+and again, with the hand grades, before feedback is written; the grades the course writes (grades.csv, the
+class report, the LMS file) apply it to the same total.
 """
 
 import math
@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Dict, Enum, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
@@ -89,18 +88,11 @@ def term(root):
     return Term(config=course_config(Path(root)))
 
 
-class LatePenalty(LateSubmissionPlugin):
-    """nbgrader's late-submission plugin with the course's policy (Term.penalty), for AssignLatePenalties."""
-
-    def late_submission_penalty(self, student_id, score, total_seconds_late):
-        return Term(config=self.config).penalty(score, total_seconds_late)
-
-
-def sync_due_date(gb, assignment, root):
-    """Store the assignment's due date from the Term in nbgrader's gradebook `gb` (no due date: clear it)."""
+def sync_due_date(gb, assignment, term):
+    """Store the assignment's due date from `term` in nbgrader's gradebook `gb` (no due date: clear it)."""
     from nbgrader.api import MissingEntry
 
-    due = term(root).due(assignment)
+    due = term.due(assignment)
     try:
         stored = gb.find_assignment(assignment)
     except MissingEntry:  # not generated yet: nbgrader says so itself
@@ -112,12 +104,12 @@ def sync_due_date(gb, assignment, root):
     return due
 
 
-def refresh_penalty(gb, assignment, notebook, student, config):
-    """Set the submitted notebook's late penalty in the gradebook `gb` to the policy's (c.Term in `config`) on its
-    score as it stands now, hand grades included; returns the penalty."""
+def refresh_penalty(gb, assignment, notebook, student, term):
+    """Set the submitted notebook's late penalty in the gradebook `gb` to `term`'s policy on its score as it stands
+    now, hand grades included; returns the penalty (None when on time)."""
     nb = gb.find_submission_notebook(notebook, assignment, student)
     seconds = nb.assignment.total_seconds_late
-    penalty = Term(config=config).penalty(nb.score, seconds) if seconds > 0 else None
+    penalty = term.penalty(nb.score, seconds) if seconds > 0 else None
     if nb.late_submission_penalty != penalty:
         nb.late_submission_penalty = penalty
         gb.db.commit()

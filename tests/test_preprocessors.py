@@ -155,16 +155,16 @@ def test_links_and_pipes_left_in_the_folder_are_removed(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission, on its own objects
-def test_refresh_late_penalty_applies_the_policy_to_the_score_with_hand_grades(tmp_path):
+def test_apply_late_penalty_stores_the_due_date_and_the_policy_on_the_score_with_hand_grades(tmp_path):
     from datetime import datetime
 
     from nbgrader.api import Gradebook
 
-    from course.nbgrader_ext.late_penalty import RefreshLatePenalty
+    from course.nbgrader_ext.late_penalty import ApplyLatePenalty
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as gb:
-        gb.add_assignment(QUIZ, duedate=datetime(2026, 10, 30, 12, 0))
+        gb.add_assignment(QUIZ, duedate=datetime(2026, 10, 1, 12, 0))  # stale: the Term's wins
         gb.add_notebook(QUIZ, QUIZ)
         gb.add_grade_cell("auto", QUIZ, QUIZ, max_score=8, cell_type="code")
         gb.add_grade_cell("written", QUIZ, QUIZ, max_score=2, cell_type="markdown")
@@ -178,11 +178,13 @@ def test_refresh_late_penalty_applies_the_policy_to_the_score_with_hand_grades(t
         late = gb.find_submission_notebook(QUIZ, QUIZ, "s")
         late.late_submission_penalty = 1.6  # what autograding stored: 20% of the 8 autograded points
         gb.db.commit()
-    pre = RefreshLatePenalty(config=Config({"Term": {"late_penalty_per_day": 0.1}}))
+    pre = ApplyLatePenalty(config=Config({"Term": {"late_penalty_per_day": 0.1,
+                                                   "due_dates": {QUIZ: "2026-10-30 12:00"}}}))
     for student in ("s", "t"):
         pre.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {**resources(tmp_path, url)["nbgrader"],
                                                                  "student": student}})
     with Gradebook(url) as gb:
+        assert gb.find_assignment(QUIZ).duedate == datetime(2026, 10, 30, 12, 0)
         assert gb.find_submission_notebook(QUIZ, QUIZ, "s").late_submission_penalty == pytest.approx(2.0), \
             "25 h late: 20% of 10 points, the hand-graded 2 included"
         assert gb.find_submission_notebook(QUIZ, QUIZ, "t").late_submission_penalty is None, "on time: none"

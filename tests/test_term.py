@@ -283,7 +283,7 @@ def test_the_late_one_loses_its_penalty_once(term):
     with Gradebook(f"sqlite:///{term['root'] / 'gradebook.db'}") as gb:
         sub = gb.find_submission(A, "smithjane")
         assert sub.total_seconds_late == 24.5 * 3600
-        # nbgrader's own record (AssignLatePenalties with the course's plugin), once, also after the regrade:
+        # the gradebook's own record (ApplyLatePenalty), once, also after the regrade:
         assert sub.late_submission_penalty == pytest.approx(0.2 * sub.score)
         assert gb.find_submission(A, "doejohn").late_submission_penalty == 0
 
@@ -350,3 +350,34 @@ def test_every_final_number_goes_to_moodle(term):
                    "Participant 102": ("Submitted for grading", "76.80", "100.00"),
                    "Participant 103": ("Submitted for grading", f"{john:.2f}", "100.00"),
                    "Participant 104": ("No submission", "0.00", "100.00")}
+
+
+def test_what_the_lms_gets_for_each_kind_of_student(tmp_path, monkeypatch):
+    from course import lms
+    from course.lms import grade_rows, write_canvas, write_moodle
+    from course.release import copy_course
+
+    students = [{"student": s, "lms_id": i, "first": "", "last": "", "email": ""}
+                for s, i in (("ann", "1"), ("ben", "2"), ("cat", "3"), ("dan", ""))]
+    graded = [{"student": "ann", "status": "graded", "final": 81.5, "late_hours": 30.0, "submitted": "2026-10-31"},
+              {"student": "ben", "status": "not graded: nbgrader failed", "final": 0.0, "late_hours": 0.0,
+               "submitted": ""},
+              {"student": "dan", "status": "graded", "final": 90.0, "late_hours": 0.0, "submitted": "2026-10-30"}]
+    rows = {r["student"]: r for r in grade_rows(students, graded, missing="blank")}
+    assert (rows["ann"]["grade"], rows["ann"]["status"]) == (81.5, "graded, 30 h late")
+    assert rows["ben"]["grade"] == "" and "not graded" in rows["ben"]["status"], "never a made-up 0"
+    assert (rows["cat"]["grade"], rows["cat"]["status"]) == ("", "no submission"), "missing: blank, as configured"
+    assert {r["student"]: r["grade"] for r in grade_rows(students, graded)}["cat"] == 0.0, "missing: zero by default"
+    write_canvas(list(rows.values()), tmp_path / "c.csv", "HW (9)", 100)
+    assert read_csv(tmp_path / "c.csv")[2:] == [["ann", "1", "", "", "", "81.5"], ["ben", "2", "", "", "", ""],
+                                                ["cat", "3", "", "", "", ""], ["dan", "", "", "", "", "90"]]
+    write_moodle(list(rows.values()), tmp_path / "m.csv", "HW", 100)
+    assert [r[:5] for r in read_csv(tmp_path / "m.csv")[1:3]] == [
+        ["Participant 1", "ann", "", "Submitted for grading", "81.50"],
+        ["Participant 2", "ben", "", "Submitted for grading", ""]]
+    monkeypatch.setattr(lms, "class_grades", lambda *args, **kw: grade_rows(students, graded))
+    result = lms.export(A, copy_course(ROOT, tmp_path / "course"), "canvas")
+    assert result.path.name == "canvas.csv" and len(result.rows) == 4
+    no_id = ("dan: no canvas id (the export's file name carried none and the roster did not list them): the canvas "
+             "import will not find this row")
+    assert sorted(result.warnings) == sorted([no_id, "ben: left blank, not graded: nbgrader failed"])

@@ -6,7 +6,7 @@ from ..cells import grade_id, is_grade, is_locked
 from ..cells import points as cell_points
 from ..notebooks import read
 from ..paths import course_config, master_path
-from ..term import sync_due_date
+from ..term import sync_due_date, term
 
 
 def gradebook_url(root, db_url=None):
@@ -67,7 +67,7 @@ def prepare_gradebook(root, assignment, db_url, students=()):
             raise RuntimeError(f"could not store {assignment} in the gradebook {db_url}:\n{result.get('log', '')}"
                                f"\n{result.get('error', '')}")
     with Gradebook(db_url, course_id) as gb:
-        sync_due_date(gb, assignment, root)
+        sync_due_date(gb, assignment, term(root))
         for student in students:
             gb.update_or_create_student(student)
     return stale

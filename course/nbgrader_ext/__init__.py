@@ -5,7 +5,8 @@
 - guarded_execute.py: execute, GuardedExecute (nbgrader's Execute in a sandbox, with the guard);
   sandbox.py: the bubblewrap kernel manager it starts kernels with; kernel_guard.py: the code it sends
   into each kernel;
-- late_penalty.py: feedback, RefreshLatePenalty (the late penalty on the score with the hand grades);
+- late_penalty.py: autograde and feedback, ApplyLatePenalty (the due date, and the late penalty on the score
+  with the hand grades);
 - scrub_feedback.py: feedback, ScrubFeedback (no hidden-test source in what students see);
 - lms_exchange.py: nbgrader's exchange, replaced: notebooks travel through the LMS (publish, intake).
 """

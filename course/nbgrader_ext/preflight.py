@@ -117,20 +117,9 @@ def require_ready(assignments, root, log=print):
 def nbgrader_hook(root, assignment=None, student=None, notebooks=(), **_):
     """nbgrader's Autograde.pre_convert_hook (bound to the course root in nbgrader_config.py): before nbgrader
     grades its first submission, check the set-up (once per assignment and process); if it is not ready, stop
-    nbgrader (SystemExit, which nbgrader lets through) before it writes anything, with the message. Then store
-    the assignment's due date (c.Term.due_dates) in the gradebook, so that plain `nbgrader autograde` applies
-    the same late policy."""
+    nbgrader (SystemExit, which nbgrader lets through) before it writes anything, with the message."""
     names = {Path(nb).parent.name for nb in notebooks} if assignment in (None, "", "*") else {assignment}
     try:
         require_ready(sorted(names), root, log=lambda text: print(text, file=sys.stderr))
     except GradingSetupError as exc:
         raise SystemExit(f"\n{exc}") from None
-    # The Term's due dates (course/term.py) into the gradebook before nbgrader reads them for lateness.
-    from nbgrader.api import Gradebook
-
-    from ..grading.gradebook import gradebook_url
-    from ..term import sync_due_date
-
-    with Gradebook(gradebook_url(root), "") as gb:  # course "": add no course row
-        for name in sorted(names):
-            sync_due_date(gb, name, root)
