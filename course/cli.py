@@ -14,12 +14,17 @@ from .paths import NotACourse, assignments, master_path
 
 
 def main(argv=None):
+    from traitlets import TraitError
+
     from .nbgrader_ext.preflight import GradingSetupError
 
     try:
         return run(argv)
     except (GradingSetupError, NotACourse) as exc:  # the set-up, not a bug: the message says what to do
         print(exc, file=sys.stderr)
+        return 2
+    except TraitError as exc:  # a bad value in nbgrader_config.py (c.Term.*, ...): the message names it
+        print(f"nbgrader_config.py: {exc}", file=sys.stderr)
         return 2
 
 

@@ -103,6 +103,21 @@ def test_rosters_as_the_lms_exports_them(tmp_path):
     assert [e.student for e in read_roster(tmp_path / "plain.txt")] == ["alice", "bob_smith"]
 
 
+def test_a_bad_term_setting_stops_with_its_name_before_any_work(tmp_path, capsys):
+    from course import cli
+    from course.release import copy_course
+
+    root = copy_course(ROOT, tmp_path / "course")
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(f'\nc.Term.due_dates = {{"{A}": "Friday night"}}\n')
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
+        zf.writestr(f"alice_{A}.ipynb", nbformat.writes(reference(A, ROOT)))
+    assert cli.main(["intake", str(tmp_path / "export.zip"), A, "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "Term.due_dates['model_fitting'] = 'Friday night' is not a date ('YYYY-MM-DD HH:MM')" in err, err
+    assert not (root / "submitted").exists(), "nothing imported"
+
+
 def browser():
     """Headless Chromium driven by Selenium with Debian's matching chromedriver."""
     from selenium import webdriver
