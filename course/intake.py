@@ -182,7 +182,6 @@ def intake(export, assignment, root, roster=None):
     class_list = read_roster(roster) if roster else []
     enrolled = {e.student for e in class_list} if roster else None
     by_lms_id = {e.lms_id: e.student for e in class_list if e.lms_id}
-    lms_ids = {}  # student -> the LMS's id, from the export's names
     chosen = {}  # student -> (date, member, data, kind, lines to review)
     with zipfile.ZipFile(export) as zf:
         for info in zf.infolist():
@@ -223,24 +222,24 @@ def intake(export, assignment, root, roster=None):
             stamp.write_text(f"{when.isoformat(' ')}\n")  # nbgrader's format (zip_collect writes the same)
             report.imported[student] = member
         report.submitted[student] = when
-        if due and (when - due).total_seconds() > 0:
-            report.late[student] = (when - due).total_seconds()
-        if lms_id(member):
-            lms_ids[student] = lms_id(member)
+        late = (when - due).total_seconds() if due else 0.0
+        if late > 0:
+            report.late[student] = late
         if kind == "renamed":
             report.renamed[student] = member
         if review:
             report.review[student] = review
     if enrolled is not None:
         report.missing = sorted(enrolled - set(chosen))
-    register_students(root, class_list, lms_ids, chosen)
+    register_students(root, class_list, {student: lms_id(entry[1]) for student, entry in chosen.items()})
     write_report(report, root)
     return report
 
 
-def register_students(root, class_list, lms_ids, submitted):
-    """The class into nbgrader's gradebook: every roster student and every student with a submission, with
-    the LMS's id and names (kept when already there and not known here)."""
+def register_students(root, class_list, submitted):
+    """The class into nbgrader's gradebook: every roster student and every student with a submission
+    (`submitted`: {student: the LMS's id in the export's names, or ''}), with the LMS's id and names (kept when
+    already there and not known here)."""
     from nbgrader.api import Gradebook
 
     from .grading.gradebook import gradebook_url
@@ -252,7 +251,7 @@ def register_students(root, class_list, lms_ids, submitted):
     course_id = course_config(root).CourseDirectory.get("course_id", "")
     with Gradebook(gradebook_url(root), course_id) as gb:
         for student, e in sorted(known.items()):
-            fields = {"lms_user_id": e.lms_id or lms_ids.get(student, ""), "first_name": e.first_name,
+            fields = {"lms_user_id": e.lms_id or submitted.get(student, ""), "first_name": e.first_name,
                       "last_name": e.last_name, "email": e.email}
             gb.update_or_create_student(student, **{k: v for k, v in fields.items() if v})
 
