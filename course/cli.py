@@ -1,5 +1,5 @@
 """The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, regrade, formgrader,
-report, calibrate, publish, catalog."""
+report, calibrate, publish, otter, catalog."""
 
 import argparse
 import functools
@@ -73,11 +73,18 @@ def run(argv=None):
     p = command("publish", help="copy release/ and a student README to a student-facing folder or repo")
     p.add_argument("dest")
     p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")
+    p.add_argument("--otter", action="store_true", help="also the otter (Gradescope) student notebooks built by "
+                                                        "`python -m course otter`, as otter/<a>/<a>.ipynb")
     p = command("calibrate", help="measure grading-mode accuracy over many seeds; propose thresholds")
     p.add_argument("assignment", nargs="*")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
+    p = command("otter", help="build the otter-grader (Gradescope) edition: DIR/<assignment>/student/<assignment>.ipynb "
+                              "and DIR/<assignment>/autograder/<assignment>-autograder.zip")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: dist/otter/ in the course root; the zip "
+                                                "holds solutions and hidden tests: keep it private)")
     p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (catalog/<assignment>.py)")
     p.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
@@ -148,7 +155,24 @@ def run(argv=None):
                 calibrate.write_thresholds(name, report, root)
                 print(f"thresholds written to {master_path(name, root)}; run `python -m course release`")
     elif args.command == "publish":
-        release.publish(args.dest, root, args.github)
+        release.publish(args.dest, root, args.github, otter=args.otter)
+    elif args.command == "otter":
+        from . import otter
+        unknown = sorted(set(names) - set(assignments(root)))
+        if unknown:
+            print(f"no such assignment: {', '.join(unknown)} (the course has: {', '.join(assignments(root))})",
+                  file=sys.stderr)
+            return 2
+        for name in names:
+            try:
+                out = otter.build(name, root, args.out)
+            except otter.OtterBuildError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            print(f"{name}: {out / 'student' / (name + '.ipynb')}\n{' ' * len(name)}  "
+                  f"{out / 'autograder' / (name + '-autograder.zip')}  (private: solutions and hidden tests)")
+            for line in otter.summary(name, root):
+                print(f"{' ' * len(name)}  {line}")
     elif args.command == "catalog":
         from .submissions import catalog_doc, catalog_markdown
         text = catalog_markdown(assignments(root), root)

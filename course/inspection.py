@@ -29,6 +29,8 @@ SUSPICIOUS = [
     (r"\bos\s*\.\s*_exit\b|\bsys\s*\.\s*exit\b|^\s*(exit|quit)\s*\(", "stops the kernel"),
     (r"\bctypes\b|\bgc\s*\.\s*get_(referrers|referents|objects)\b", "reaches into the interpreter's memory"),
     (r"\bsys\s*\.\s*modules\b|\bimportlib\b|__import__", "replaces modules"),
+    (r"\botter\b|/autograder\b", ("reaches into otter-grader or the autograder's files (the Gradescope edition "
+                                 "scores in the notebook's own process)")),
     (r"_getframe|currentframe|\bf_back\b|\bf_locals\b|\bf_globals\b|\binspect\s*\.\s*stack", "inspects its caller"),
     (r"\bIn\s*\[|\b_ih\b|\b_i\d*\b|history_manager|get_parent", "reads the cell history (where hidden tests are)"),
     (r"def\s+__(eq|ne|lt|le|gt|ge|bool|float|abs|array)__", "defines comparison or conversion methods"),

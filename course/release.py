@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import STUDENT_REPO
 from .notebooks import leaks, read, sync_provided, write
-from .paths import assignments, master_path, notebook_path, release_path
+from .paths import NotACourse, assignments, master_path, notebook_path, release_path
 
 # What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
 COURSE_FILES = ["source", "release", "catalog", "course", "nbgrader_config.py", "ruff.toml"]
@@ -67,8 +67,9 @@ def colab_url(github, name):
     return f"https://colab.research.google.com/github/{github}/blob/main/{name}/{name}.ipynb"
 
 
-def publish(dest, root, github=STUDENT_REPO):
-    """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`."""
+def publish(dest, root, github=STUDENT_REPO, otter=False):
+    """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`; with
+    otter, also each assignment's otter (Gradescope) student notebook from dist/otter/ as otter/<a>/<a>.ipynb."""
     root, dest = Path(root), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     lines = ["# Deep learning from scratch: assignments", "",
@@ -84,9 +85,33 @@ def publish(dest, root, github=STUDENT_REPO):
         lines.append(f"- [{name}]({colab_url(github, name)}) "
                      f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
                      f"({colab_url(github, name)})")
+    if otter:
+        lines += _publish_otter(dest, root, github, names)
     (dest / "README.md").write_text("\n".join(lines) + "\n")
     print(f"published {len(names)} assignment(s) to {dest} (links point to github.com/{github})")
     return dest
+
+
+def _publish_otter(dest, root, github, names):
+    """Copy the otter student notebooks (not their autograder zips) into dest/otter/; README lines."""
+    from .otter import colab_url as otter_url
+    from .otter import default_out
+
+    missing = [n for n in names if not (default_out(root) / n / "student" / f"{n}.ipynb").is_file()]
+    if missing:
+        raise NotACourse(f"no otter edition of {', '.join(missing)} in {default_out(root)}: run "
+                         f"`python -m course otter` first")
+    lines = ["", "## On Gradescope", "",
+             ("If your course grades on Gradescope, open these instead; run their first cell, then upload the "
+             "downloaded .ipynb to the Gradescope assignment."), ""]
+    for name in names:
+        text = (default_out(root) / name / "student" / f"{name}.ipynb").read_text()
+        target = dest / "otter" / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace(otter_url(name), otter_url(name, github)))
+        lines.append(f"- [{name}]({otter_url(name, github)}) [![Open In Colab]"
+                     f"(https://colab.research.google.com/assets/colab-badge.svg)]({otter_url(name, github)})")
+    return lines
 
 
 def feedback_files(name, root):

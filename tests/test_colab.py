@@ -109,39 +109,49 @@ def _build_lock():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def colab_python():
-    """The Colab environment's Python, building .venv-colab/ unless it holds tests/colab-requirements.txt."""
+def build_colab_venv(venv):
+    """The Python of a Colab environment at `venv`, built unless it holds tests/colab-requirements.txt already."""
     python, why = find_python312()
     if python is None:
         pytest.skip(why)
     wanted = REQUIREMENTS.read_text()
+    stamp, venv_python = venv / STAMP.name, venv / "bin" / "python"
     with _build_lock():
-        if STAMP.is_file() and STAMP.read_text() == wanted and _runs_312(COLAB_PYTHON):
-            return COLAB_PYTHON
-        shutil.rmtree(COLAB_VENV, ignore_errors=True)
+        if stamp.is_file() and stamp.read_text() == wanted and _runs_312(venv_python):
+            return venv_python
+        shutil.rmtree(venv, ignore_errors=True)
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", *NOT_IN_COLAB)}
-        for command in ([python, "-m", "venv", str(COLAB_VENV)],
-                        [str(COLAB_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+        for command in ([python, "-m", "venv", str(venv)],
+                        [str(venv_python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                          "-r", str(REQUIREMENTS)]):
             proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
             if proc.returncode != 0:
-                shutil.rmtree(COLAB_VENV, ignore_errors=True)
+                shutil.rmtree(venv, ignore_errors=True)
                 pytest.fail(f"building the Colab environment failed: {' '.join(command)} exited with "
                             f"{proc.returncode}:\n{(proc.stdout + proc.stderr)[-4000:]}")
-        shutil.copyfile(REQUIREMENTS, STAMP)  # last: an interrupted build is redone next time
-    return COLAB_PYTHON
+        shutil.copyfile(REQUIREMENTS, stamp)  # last: an interrupted build is redone next time
+    return venv_python
+
+
+@pytest.fixture(scope="session")
+def colab_python():
+    """The Colab environment's Python, building .venv-colab/ unless it holds tests/colab-requirements.txt."""
+    return build_colab_venv(COLAB_VENV)
+
+
+def kernels_for(python, folder):
+    """A JUPYTER_PATH-style folder's kernels/ with one kernelspec, KERNEL_NAME, running `python`."""
+    kernels = folder / "kernels"
+    (kernels / KERNEL_NAME).mkdir(parents=True)
+    spec = {"argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Colab (Python 3.12)", "language": "python"}
+    (kernels / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return kernels
 
 
 @pytest.fixture(scope="session")
 def colab_kernels(colab_python, tmp_path_factory):
-    """A JUPYTER_PATH-style folder's kernels/ with one kernelspec, KERNEL_NAME, running the Colab Python."""
-    kernels = tmp_path_factory.mktemp("jupyter") / "kernels"
-    (kernels / KERNEL_NAME).mkdir(parents=True)
-    spec = {"argv": [str(colab_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Colab (Python 3.12)", "language": "python"}
-    (kernels / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec, indent=1))
-    return kernels
+    return kernels_for(colab_python, tmp_path_factory.mktemp("jupyter"))
 
 
 # --- the notebooks --------------------------------------------------------------------------------------------
@@ -269,3 +279,50 @@ def test_blank_release_runs_in_colab(name, tmp_path, request):
     early = [e for e in errors if e[0] < todo]
     assert not early, f"cells before the first TODO (cell {todo}) fail: " + describe(early, executed)
     check_kernel_and_download(said, home, requested)
+
+
+# --- the otter-grader (Gradescope) edition -------------------------------------------------------------------
+
+OTTER_COLAB_VENV = ROOT / ".venv-colab-otter"  # git-ignored: a second Colab, which the notebook installs otter into
+OTTER_CHECKS = 3  # the first questions' checks, run with the reference solution (and one run blank)
+
+
+def test_otter_student_notebook_installs_otter_and_checks_in_colab(tmp_path):
+    """The otter edition's first cell, in Colab, installs otter-grader from the package index and writes the
+    public tests; `grader.check` then passes on the reference solution and fails, saying why, on the blank."""
+    from course.otter import build
+    from course.otter.submissions import as_otter
+
+    name = "model_fitting"  # its first checks need no data set
+    python = build_colab_venv(OTTER_COLAB_VENV)
+    kernels = kernels_for(python, tmp_path / "jupyter")
+    out = build(name, ROOT, tmp_path / "dist")
+    student = read(out / "student" / f"{name}.ipynb")
+    from course.otter.convert import check_cell_question
+
+    checks = [i for i, c in enumerate(student.cells) if check_cell_question(c)]
+    for label, nb, passes in [("reference", as_otter(solution_notebook(read(master_path(name, ROOT))), student), True),
+                              ("blank", student, False)]:
+        nb = nbformat.from_dict(nb)
+        last = [i for i, c in enumerate(nb.cells) if check_cell_question(c)][OTTER_CHECKS - 1]
+        nb.cells = nb.cells[:last + 1]
+        workdir = tmp_path / f"content-{label}"
+        workdir.mkdir()
+        env = kernel_env(tmp_path / f"home-{label}", "http://127.0.0.1:9/", python)
+        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):  # pip reaches the index, as in Colab
+            env.pop(key, None)
+        said, errors = run_in_colab(nb, kernels, env, workdir, stop_on_error=False)
+        executed = tmp_path / f"{name}.{label}.executed.ipynb"
+        nbformat.write(nb, str(executed))
+        assert said.startswith("(3, 12) "), said
+        assert not [e for e in errors if e[0] == 0], "the first cell failed: " + describe(errors, executed)
+        assert (workdir / "tests").is_dir() and not any("hidden=True" in p.read_text()
+                                                        for p in (workdir / "tests").glob("*.py"))
+        outputs = {check_cell_question(nb.cells[i]): "".join(
+            o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in nb.cells[i].get("outputs", []))
+            for i in checks[:OTTER_CHECKS]}
+        for question, shown in outputs.items():
+            assert ("passed" in shown) == passes and ("Test case failed" in shown) != passes, \
+                f"{label}: grader.check({question!r}) showed {shown[:500]!r}; the notebook: {executed}"
+        if not passes:
+            assert all("NotImplementedError" in shown for shown in outputs.values()), outputs

@@ -55,6 +55,13 @@ README_COMMANDS = {
     "python -m course report <a> --lms canvas\\|moodle": ("test", "tests/test_term.py, both, every number checked"),
     "python -m course catalog --write": ("here", ["python -m course catalog --write"]),
     "pip install -r benchmarks/requirements.txt": ("not run", "Benchmarks are run by hand, not by the suite"),
+    "python -m course otter <a> [--out DIR]": ("test", "tests/test_otter.py (fixture built), both assignments"),
+    "python -m course otter": ("test", "tests/test_otter.py, as `python -m course otter <a>`"),
+    "otter run": ("test", "tests/test_otter.py, as the `otter run -a ...` line below"),
+    "python -m course publish ../student-repo --github OWNER/REPO --otter": (
+        "test", "tests/test_otter.py, after building both editions"),
+    "otter run -a dist/otter/<a>/autograder/<a>-autograder.zip -o out <a>.ipynb": (
+        "test", "tests/test_otter.py, the reference and the blank of both assignments"),
 }
 # The "here" commands in the order an instructor types them in one session.
 SESSION = ["python -m course sync", "python -m course release", "python -m course catalog --write",
@@ -65,7 +72,7 @@ SESSION = ["python -m course sync", "python -m course release", "python -m cours
            f"nbgrader autograde {A} --force", f"nbgrader generate_feedback {A}", f"python -m course report {A}",
            f"python -m course calibrate {A} --seeds 2 --write"]
 BENCHMARK = re.compile(r"^python benchmarks/\w+\.py( \[assignment\])?$")
-PROGRAMS = ("python ", "./", ". .venv", "nbgrader ", "pip ", "sudo ", "dnf ", "pacman ", "zypper ", "git ")
+PROGRAMS = ("python ", "./", ". .venv", "nbgrader ", "otter ", "pip ", "sudo ", "dnf ", "pacman ", "zypper ", "git ")
 
 
 def readme_commands():

@@ -45,10 +45,29 @@ def master_plan(resources):
     master = graded_master(resources)
     if master is None:
         return {}, set()
+    return guard_plan(master)
+
+
+def guard_plan(master):
+    """guard_plan of a master notebook: ({grade_id of a locked cell: names the guard remembers}, student names)."""
     code = [c for c in master.cells if c.cell_type == "code"]
     student = set().union(*(bound_names(c.source) for c in code if is_solution(c)))
     return {grade_id(c): sorted(bound_names(c.source, definitions_only=is_grade(c)) - student)
             for c in code if is_locked(c)}, student
+
+
+def install_code(trusted_modules, student_names):
+    """Code that, run in a kernel before any student code, installs the guard (kernel_guard.py) as a module and
+    takes its snapshot; it binds no name in the notebook. The otter edition's plugin runs it too."""
+    source = KERNEL_GUARD.read_text()
+    return ("def _dlfs_install():\n"
+            "    import sys, types\n"
+            f"    module = types.ModuleType({GUARD_MODULE!r})\n"
+            f"    exec(compile({source!r}, {str(KERNEL_GUARD)!r}, 'exec'), module.__dict__)\n"
+            f"    sys.modules[{GUARD_MODULE!r}] = module\n"
+            f"    module.install({list(trusted_modules)!r}, {sorted(student_names)!r})\n"
+            "_dlfs_install()\n"
+            "del _dlfs_install\n")
 
 
 def remove_special_files(folder, log):
@@ -106,16 +125,7 @@ class GuardedExecute(Execute):
         return self._silent(f"__import__('sys').modules[{GUARD_MODULE!r}].{call}")
 
     def _install_guard(self):
-        source = KERNEL_GUARD.read_text()
-        return self._silent(
-            "def _dlfs_install():\n"
-            "    import sys, types\n"
-            f"    module = types.ModuleType({GUARD_MODULE!r})\n"
-            f"    exec(compile({source!r}, {str(KERNEL_GUARD)!r}, 'exec'), module.__dict__)\n"
-            f"    sys.modules[{GUARD_MODULE!r}] = module\n"
-            f"    module.install({list(self.trusted_modules)!r}, {sorted(self._student_names)!r})\n"
-            "_dlfs_install()\n"
-            "del _dlfs_install\n")
+        return self._silent(install_code(self.trusted_modules, self._student_names))
 
     def _stop_kernel(self, why):
         self._stopped = why

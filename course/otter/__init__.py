@@ -1,0 +1,231 @@
+"""The otter-grader (Gradescope) edition of an assignment, built from its nbgrader master by `otter assign`.
+
+`python -m course otter <assignment> [--out DIR]` writes, under DIR/<assignment>/ (default dist/otter/):
+- student/<assignment>.ipynb: the notebook students open in Colab (its locked first cell installs otter-grader
+  and writes the public tests; `grader.check("<grade id>")` runs one), and student/tests/ (public tests only);
+- autograder/<assignment>-autograder.zip: what the Gradescope assignment is configured with (solutions and
+  hidden tests: never publish it), which `otter run -a ZIP SUBMISSION` also grades with here.
+
+convert.py maps the master to otter's format, plugin.py restores provided cells while grading; this module runs
+otter assign and checks what it produced.
+"""
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+from .. import STUDENT_REPO
+from ..cells import grade_id, is_test
+from ..notebooks import leaks, read, write
+from ..paths import master_path
+from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, describe, otter_master, prompt
+from .plugin import CELL_KEY, cell_id
+
+OTTER_VERSION = "7.0.0"
+PLUGIN = "course.otter.plugin.RestoreProvidedCells"
+# What the notebooks import in the grading image, at the versions installed here (requirements.txt).
+NOTEBOOK_PACKAGES = ("numpy", "matplotlib", "tqdm")
+AUTOGRADER_DIR = "/autograder"  # where Gradescope unpacks the zip (otter's default autograder_dir)
+
+
+class OtterBuildError(RuntimeError):
+    """`otter assign` failed or built something unfit to hand out; the message says what."""
+
+
+def default_out(root):
+    return Path(root) / "dist" / "otter"
+
+
+def colab_url(name, github=STUDENT_REPO):
+    return f"https://colab.research.google.com/github/{github}/blob/main/otter/{name}/{name}.ipynb"
+
+
+def build(name, root, out=None):
+    """Build the otter edition of assignment `name` into out/<name>/ (student/ and autograder/). Returns that
+    folder."""
+    root = Path(root).resolve()
+    out = Path(out or default_out(root)).resolve() / name
+    master = read(master_path(name, root))
+    with tempfile.TemporaryDirectory(prefix="course-otter-") as tmp:
+        work = Path(tmp)
+        src = work / "master" / f"{name}.ipynb"  # with what its config names beside it
+        src.parent.mkdir()
+        _plugin_distribution(src.parent / PLUGIN_DIST)
+        (src.parent / "requirements.txt").write_text(_grading_requirements())
+        generate = {
+            "show_hidden": True,  # hidden results once the instructor publishes the grades (Gradescope)
+            "show_stdout": False,
+            "plugins": [{PLUGIN: {"cells": []}}],  # filled in below, once the student notebook is known
+            "pdf": False,
+        }
+        stub = prompt(root)
+        guard = _guard(master, root)
+        nb = otter_master(master, name, generate, stub, guard["remember"])
+        _badge(nb, name)
+        write(nb, src)
+        # The plugin needs the student notebook's instructor cells, which otter assign makes: assign twice, the
+        # second time with them in the config (the first run's zip is discarded).
+        dist = _assign(src, work / "dist1")
+        student = read(dist / "student" / f"{name}.ipynb")
+        _finish_student(student, master, dist / "student" / "tests")
+        reference = [_reference(c) for c in student.cells if cell_id(c)]
+        generate["plugins"] = [{PLUGIN: {"cells": reference, "guard": guard}}]
+        nb.cells[0] = otter_master(master, name, generate, stub, guard["remember"]).cells[0]
+        write(nb, src)
+        dist = _assign(src, work / "dist")
+        student = read(dist / "student" / f"{name}.ipynb")
+        _finish_student(student, master, dist / "student" / "tests")
+        problems = student_problems(student, dist / "student" / "tests")
+        if problems:
+            raise OtterBuildError(f"{name}: the otter student notebook is unfit to hand out:\n" + "\n".join(problems))
+        if out.exists():
+            shutil.rmtree(out)
+        (out / "student").mkdir(parents=True)
+        write(student, out / "student" / f"{name}.ipynb")
+        shutil.copytree(dist / "student" / "tests", out / "student" / "tests")
+        (out / "autograder").mkdir()
+        zips = list((dist / "autograder").glob("*.zip"))
+        if len(zips) != 1:
+            raise OtterBuildError(f"{name}: otter assign made {len(zips)} autograder zips")
+        shutil.copy(zips[0], out / "autograder" / f"{name}-autograder.zip")
+    return out
+
+
+def _guard(master, root):
+    """The nbgrader path's grading guard for this master, as the plugin installs it: the install code, and the
+    names to remember after each provided cell and test (course.nbgrader_ext.guarded_execute)."""
+    from ..nbgrader_ext.guarded_execute import GuardedExecute, guard_plan, install_code
+    from ..paths import course_config
+
+    remember, student = guard_plan(master)
+    trusted = GuardedExecute(config=course_config(root)).trusted_modules
+    return {"install": install_code(trusted, student), "remember": {gid: names for gid, names in remember.items() if names}}
+
+
+def summary(name, root):
+    """What the instructor types into Gradescope: the autograded points (core, extra credit) and each written
+    answer graded by hand, with its points."""
+    from .. import EXTRA_CREDIT_PREFIX
+    from ..cells import is_written_answer, points
+
+    master = read(master_path(name, root))
+    tests = {grade_id(c): points(c) for c in master.cells if is_test(c)}
+    core = sum(p for g, p in tests.items() if not g.startswith(EXTRA_CREDIT_PREFIX))
+    extra = sum(tests.values()) - core
+    manual = [(grade_id(c), points(c)) for c in master.cells if is_written_answer(c)]
+    lines = [f"autograded: {core:g} points" + (f" + {extra:g} extra credit" if extra else "")
+             + f"; graded by hand on Gradescope: {sum(p for _, p in manual):g} points"]
+    lines += [f"  written answer {gid}: {p:g} points" for gid, p in manual]
+    return lines
+
+
+def _assign(src, dest):
+    proc = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs", str(src), str(dest)],
+                          cwd=src.parent, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise OtterBuildError(f"otter assign failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return dest
+
+
+def _plugin_distribution(where):
+    """files/course-otter-plugin/: course/otter/plugin.py as a distribution of its own (no dependency on this
+    package or nbgrader), for the grading image to pip-install."""
+    package = where / "course" / "otter"
+    package.mkdir(parents=True)
+    (where / "course" / "__init__.py").write_text('"""Only the otter-grader plugin of the course kit."""\n')
+    (package / "__init__.py").write_text("")
+    shutil.copy(Path(__file__).with_name("plugin.py"), package / "plugin.py")
+    (where / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{PLUGIN_DIST}"\nversion = "1.0"\ndescription = "The course kit\'s otter-grader plugin"\n'
+        f'dependencies = ["otter-grader=={OTTER_VERSION}"]\n\n'
+        '[tool.setuptools]\npackages = ["course", "course.otter"]\n')
+
+
+def _grading_requirements():
+    """The grading image's extra packages: what the notebooks import, at the versions installed here (this kit's
+    requirements.txt), which the suite grades with."""
+    lines = [f"{p}=={metadata.version(p)}" for p in NOTEBOOK_PACKAGES]
+    lines.append(f"{PLUGIN_DIST} @ file://{AUTOGRADER_DIR}/source/files/{PLUGIN_DIST}")
+    return "\n".join(lines) + "\n"
+
+
+def _badge(nb, name):
+    from ..release import colab_url as release_url
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace(release_url(STUDENT_REPO, name), colab_url(name))
+
+
+SETUP_TEMPLATE = '''\
+# @title Run me first (about a minute): installs otter-grader for `grader.check` and writes the public tests to tests/
+%pip install -q otter-grader=={version}
+import base64, io, zipfile  # noqa: E401
+zipfile.ZipFile(io.BytesIO(base64.b64decode("{tests}"))).extractall("tests")
+import otter
+grader = otter.Notebook()
+'''
+
+
+def _finish_student(student, master, tests_dir):
+    """The student notebook's first cell (otter installed, public tests written), identified check cells
+    saying what they check."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(tests_dir.glob("*.py")):
+            zf.writestr(path.name, path.read_text())
+    tests = {grade_id(c): c for c in master.cells if is_test(c)}
+    for cell in student.cells:  # otter's PDF-export markers: this edition exports no PDF
+        if cell.cell_type == "markdown":
+            cell.source = "\n".join(line for line in cell.source.split("\n")
+                                    if line.strip() not in ("<!-- BEGIN QUESTION -->", "<!-- END QUESTION -->"))
+    student.cells = [c for c in student.cells if c.cell_type != "markdown" or c.source.strip() or cell_id(c)]
+    for cell in student.cells:
+        if cell_id(cell) == SETUP_ID:
+            cell.source = SETUP_TEMPLATE.format(version=OTTER_VERSION, tests=base64.b64encode(buf.getvalue()).decode())
+            cell.metadata["cellView"] = "form"  # Colab shows the title, the code folded
+        question = check_cell_question(cell)
+        if question is not None:
+            what = describe(tests[question].source) if question in tests else ""
+            comment = "".join(f"# {line}".rstrip() + "\n" for line in what.split("\n")) if what else ""
+            cell.source = comment + f'grader.check("{question}")'
+            cell.metadata[CELL_KEY] = {"id": f"check_{question}"}
+            cell.metadata["editable"] = False
+            cell.metadata["deletable"] = False
+
+
+def _reference(cell):
+    """What the plugin restores for one identified cell of the student notebook (grading version)."""
+    locked = cell.metadata.get("editable") is False
+    source = cell.source
+    if cell_id(cell) == SETUP_ID:
+        source = "import otter\ngrader = otter.Notebook()"  # in the grading image: otter is there, tests too
+    return {"id": cell_id(cell), "locked": locked, "cell_type": cell.cell_type, "source": source if locked else None}
+
+
+def student_problems(nb, tests_dir):
+    """Why an otter student notebook (and its public tests) may not be handed out: solution lines, markers,
+    hidden tests. [] when fit."""
+    problems = list(leaks(nb))
+    for i, cell in enumerate(nb.cells):
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN PROMPT", "END PROMPT", "# HIDDEN"):
+            if marker in cell.source:
+                problems.append(f"cell {i}: contains {marker!r}")
+    for path in sorted(Path(tests_dir).glob("*.py")):
+        text = path.read_text()
+        if "hidden=True" in text or "BEGIN HIDDEN" in text:
+            problems.append(f"tests/{path.name}: holds a hidden test")
+    if json.dumps(nb.metadata).find("hidden") >= 0:
+        problems.append("notebook metadata mentions hidden tests")
+    return problems
+
+
+__all__ = ["OtterBuildError", "build", "colab_url", "default_out", "student_problems", "summary"]

@@ -1,0 +1,138 @@
+"""Example submissions (course/submissions.py: reference, blank, catalog entries) as otter submissions, and
+`otter run` on them: what the parity test, the tampering measurements and the benchmark grade."""
+
+import copy
+import json
+import os
+import re
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ..cells import grade_id, is_test
+from ..notebooks import write
+from .plugin import cell_id
+
+
+def as_otter(nb, student):
+    """nbgrader-format notebook nb (a submission written in the release) as the same work in the otter student
+    notebook `student`: each cell with grade id G gives its source to the otter cell with id G (solutions,
+    written answers, and any edit of a provided code cell, which the plugin undoes); cells nb added (no grade id, a cell id
+    the master does not have) follow the cell they followed in nb; cells nb deleted are deleted."""
+    out = copy.deepcopy(student)
+    theirs = {grade_id(c): c for c in nb.cells if grade_id(c)}
+    instructors = {c.get("id") for c in student.cells}  # the cell ids otter assign kept from the master
+    cells, added_after = [], {}
+    anchor = None
+    for c in nb.cells:
+        if grade_id(c):
+            anchor = f"check_{grade_id(c)}" if is_test(c) else grade_id(c)  # a test's place: its check cell
+        elif c.get("id") not in instructors:
+            added_after.setdefault(anchor, []).append(c)
+    for c in added_after.pop(None, []):
+        cells.append(copy.deepcopy(c))
+    for c in out.cells:
+        gid = cell_id(c)
+        if gid in theirs or gid is None or gid.startswith("check_") or gid == "otter_setup":
+            if gid in theirs and (c.metadata.get("editable") is not False or _edited(theirs[gid], c)):
+                c.source = theirs[gid].source
+            cells.append(c)
+            cells.extend(copy.deepcopy(a) for a in added_after.get(gid, []))
+        # an instructor cell nb lacks: deleted in the submission
+    out.cells = cells
+    return out
+
+
+def _edited(cell, instructor):
+    """Whether a provided code cell of the submission differs from the instructor's (blank lines aside: the
+    example submissions are written with runs of blank lines collapsed)."""
+    def norm(s):
+        return re.sub(r"\n\s*\n", "\n", s).strip()
+    return cell.cell_type == "code" and norm(cell.source) != norm(instructor.source)
+
+
+def otter_run(zip_path, nb, name, env=None, timeout=1800):
+    """Grade notebook nb (otter format) with `otter run -a ZIP -o DIR` as an instructor types it; returns
+    (results.json as a dict, the command's output)."""
+    with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
+        sub = Path(tmp) / f"{name}.ipynb"
+        write(nb, sub)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        proc = subprocess.run(["otter", "run", "-a", str(zip_path), "-o", str(out), str(sub)], cwd=tmp, env=env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        results = out / "results.json"
+        if proc.returncode != 0 or not results.exists():
+            raise RuntimeError(f"otter run failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        return json.loads(results.read_text()), proc.stdout + proc.stderr
+
+
+def scores(results):
+    """{question: score} from otter's results.json (its per-question tests; not the summary entries)."""
+    return {t["name"]: t["score"] for t in results["tests"] if "score" in t and "max_score" in t}
+
+
+def autograder_config(zip_path):
+    """otter_config.json of an autograder zip, and {question: test file source} of its tests/."""
+    with zipfile.ZipFile(zip_path) as zf:
+        config = json.loads(zf.read("otter_config.json"))
+        tests = {Path(n).stem: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/") and n.endswith(".py")}
+    return config, tests
+
+
+def plugin_cells(config):
+    """The instructor cells the zip's plugin restores (its configuration)."""
+    from . import PLUGIN
+
+    for entry in config.get("plugins", []):
+        if isinstance(entry, dict) and PLUGIN in entry:
+            return entry[PLUGIN]["cells"]
+    raise ValueError(f"the autograder's otter_config.json does not configure {PLUGIN}")
+
+
+def grade_in_process(nb, zip_path, skip=()):
+    """Grade otter submission nb in this process with otter's own test runner and the zip's tests and plugin
+    restore: {question: score} for every question whose check cell ran (not those of cells in `skip`, grade
+    ids). Like course.notebooks.grade_in_process for nbgrader: seconds, where `otter run` takes a kernel and
+    the training cells."""
+    import contextlib
+    import io
+    import warnings
+
+    from otter.test_files import ExceptionTestFile
+
+    from ..notebooks import offscreen_pyplot
+    from .convert import SETUP_ID, check_cell_question
+    from .plugin import GRADING_VARIABLE, restore
+
+    config, tests = autograder_config(zip_path)
+    nb = copy.deepcopy(nb)
+    restore(nb, plugin_cells(config))
+    offscreen_pyplot()
+    ns = {"__name__": "__course__"}
+    result = {}
+    os.environ[GRADING_VARIABLE] = "otter"
+    try:
+        for cell in nb.cells:
+            gid = cell_id(cell)
+            if cell.cell_type != "code" or gid == SETUP_ID:
+                continue
+            question = check_cell_question(cell)
+            if (gid or "").removeprefix("check_") in skip or gid in skip:
+                continue
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if question is not None:
+                    test = ExceptionTestFile.from_string(tests[question], path=f"tests/{question}.py")
+                    test.run(ns)
+                    result[question] = test.score
+                    continue
+                try:
+                    exec(compile(cell.source, f"<{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+                except Exception:  # noqa: BLE001,S110 (a student's error: later tests lose their points)
+                    pass
+    finally:
+        os.environ.pop(GRADING_VARIABLE, None)
+    return result
