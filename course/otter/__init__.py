@@ -23,9 +23,9 @@ from pathlib import Path
 
 from .. import STUDENT_REPO
 from ..cells import grade_id, is_test
-from ..notebooks import leaks, read, write
+from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, leaks, marked_lines, read, write
 from ..paths import master_path
-from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, describe, otter_master, prompt
+from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, check_id, describe, otter_master, prompt
 from .plugin import CELL_KEY, cell_id
 
 OTTER_VERSION = "7.0.0"
@@ -82,10 +82,13 @@ def build(name, root, out=None):
         dist = _assign(src, work / "dist")
         student = read(dist / "student" / f"{name}.ipynb")
         _finish_student(student, master, dist / "student" / "tests")
-        problems = student_problems(student, dist / "student" / "tests")
+        problems = student_problems(student, dist / "student" / "tests", master)
         if problems:
             raise OtterBuildError(f"{name}: the otter student notebook is unfit to hand out:\n" + "\n".join(problems))
         if out.exists():
+            theirs = sorted(p.name for p in out.iterdir() if p.name not in ("student", "autograder"))
+            if theirs:  # not an earlier build: never delete what this command did not write
+                raise OtterBuildError(f"{out} holds other files ({', '.join(theirs[:5])}): choose another --out")
             shutil.rmtree(out)
         (out / "student").mkdir(parents=True)
         write(student, out / "student" / f"{name}.ipynb")
@@ -197,7 +200,7 @@ def _finish_student(student, master, tests_dir):
             what = describe(tests[question].source) if question in tests else ""
             comment = "".join(f"# {line}".rstrip() + "\n" for line in what.split("\n")) if what else ""
             cell.source = comment + f'grader.check("{question}")'
-            cell.metadata[CELL_KEY] = {"id": f"check_{question}"}
+            cell.metadata[CELL_KEY] = {"id": check_id(question)}
             cell.metadata["editable"] = False
             cell.metadata["deletable"] = False
 
@@ -211,10 +214,17 @@ def _reference(cell):
     return {"id": cell_id(cell), "locked": locked, "cell_type": cell.cell_type, "source": source if locked else None}
 
 
-def student_problems(nb, tests_dir):
-    """Why an otter student notebook (and its public tests) may not be handed out: solution lines, markers,
-    hidden tests. [] when fit."""
+def student_problems(nb, tests_dir, master):
+    """Why an otter student notebook (and its public tests) may not be handed out: lines of the master's
+    solutions or hidden tests (in a cell, a test file or the tests packed into the first cell), markers, hidden
+    test cases. [] when fit."""
     problems = list(leaks(nb))
+    texts = [c.source for c in nb.cells] + [p.read_text() for p in sorted(Path(tests_dir).glob("*.py"))]
+    lines = {line.strip() for text in texts for line in _unquoted(text).split("\n")}
+    for label, begin, end in [("solution", SOLUTION_BEGIN, SOLUTION_END), ("hidden test", HIDDEN_BEGIN, HIDDEN_END)]:
+        leaked = sorted(marked_lines(master, begin, end) & lines)
+        if leaked:
+            problems.append(f"{len(leaked)} {label} line(s) of the master, e.g. {leaked[0]!r}")
     for i, cell in enumerate(nb.cells):
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN PROMPT", "END PROMPT", "# HIDDEN"):
             if marker in cell.source:
@@ -226,6 +236,18 @@ def student_problems(nb, tests_dir):
     if json.dumps(nb.metadata).find("hidden") >= 0:
         problems.append("notebook metadata mentions hidden tests")
     return problems
+
+
+def _unquoted(text):
+    """text, plus the text of every string literal in it (a test file holds each visible part as one)."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:  # a notebook cell with magics
+        return text
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return "\n".join([text, *strings])
 
 
 __all__ = ["OtterBuildError", "build", "colab_url", "default_out", "student_problems", "summary"]

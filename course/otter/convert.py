@@ -23,16 +23,23 @@ import nbformat
 import yaml
 from nbgrader.preprocessors import ClearSolutions
 
-from ..cells import grade_id, is_locked, is_solution, is_test, is_written_answer, nbgrader_meta, points
+from ..cells import grade_id, is_locked, is_solution, is_test, is_written_answer, points
 from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, drop_regions
 from .plugin import CELL_KEY, GRADING_VARIABLE, GUARD_MODULE
 
 SETUP_ID = "otter_setup"
 HOWTO_ID = "otter_howto"
+CHECK_PREFIX = "check_"
+OTTER_ONLY = ("otter_", CHECK_PREFIX)  # id prefixes of the cells only the otter edition has (its setup, its checks)
+
+
+def check_id(question):
+    """The cell id of question's `grader.check` cell."""
+    return CHECK_PREFIX + question
 HOWTO = """\
 **Checking and handing in (Gradescope edition).** Run this notebook's first cell, above the title, once per \
-session: it installs otter-grader \
-(about a minute; if Colab asks you to restart the session, restart it and run the cell again). After each task, run \
+session: it installs otter-grader (about a minute; if Colab asks you to restart the session, restart it and run \
+the cell again). After each task, run \
 the `grader.check("...")` cell below it: it runs that question's public tests and says what is probably wrong. In \
 this edition those check cells are the notebook's *test cells*; their code is in the `tests/` folder (Colab's Files \
 pane). Gradescope grades each question with more, hidden tests as well, so a passing check does not guarantee its \
@@ -218,4 +225,4 @@ def describe(test_source):
         return ""
 
 
-__all__ = ["SETUP_ID", "check_cell_question", "describe", "nbgrader_meta", "otter_master", "test_case"]
+__all__ = ["SETUP_ID", "check_cell_question", "describe", "otter_master", "prompt", "test_case"]

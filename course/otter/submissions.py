@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..cells import grade_id, is_test
 from ..notebooks import write
+from .convert import CHECK_PREFIX, OTTER_ONLY, check_id
 from .plugin import cell_id
 
 
@@ -27,14 +28,14 @@ def as_otter(nb, student):
     anchor = None
     for c in nb.cells:
         if grade_id(c):
-            anchor = f"check_{grade_id(c)}" if is_test(c) else grade_id(c)  # a test's place: its check cell
+            anchor = check_id(grade_id(c)) if is_test(c) else grade_id(c)  # a test's place: its check cell
         elif c.get("id") not in instructors:
             added_after.setdefault(anchor, []).append(c)
     for c in added_after.pop(None, []):
         cells.append(copy.deepcopy(c))
     for c in out.cells:
         gid = cell_id(c)
-        if gid in theirs or gid is None or gid.startswith("check_") or gid == "otter_setup":
+        if gid in theirs or gid is None or gid.startswith(OTTER_ONLY):  # cells an nbgrader notebook cannot have
             if gid in theirs and (c.metadata.get("editable") is not False or _edited(theirs[gid], c)):
                 c.source = theirs[gid].source
             cells.append(c)
@@ -119,7 +120,7 @@ def grade_in_process(nb, zip_path, skip=()):
             if cell.cell_type != "code" or gid == SETUP_ID:
                 continue
             question = check_cell_question(cell)
-            if (gid or "").removeprefix("check_") in skip or gid in skip:
+            if (gid or "").removeprefix(CHECK_PREFIX) in skip or gid in skip:
                 continue
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                     warnings.catch_warnings():
