@@ -60,6 +60,14 @@ def marked_lines(nb, begin, end, min_length=12):
     return inside - outside
 
 
+def leaked_lines(master, texts):
+    """{"solution": [...], "hidden test": [...]}: the master's distinctive solution and hidden-test lines (marked_lines)
+    that occur as a line of any of texts (cell sources, test files), sorted; empty lists when nothing leaked."""
+    present = {line.strip() for text in texts for line in text.split("\n")}
+    return {label: sorted(marked_lines(master, begin, end) & present)
+            for label, begin, end in [("solution", SOLUTION_BEGIN, SOLUTION_END), ("hidden test", HIDDEN_BEGIN, HIDDEN_END)]}
+
+
 def provided_text(gid):
     return PROVIDED[gid].read_text()
 

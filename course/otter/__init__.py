@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import STUDENT_REPO
 from ..cells import grade_id, is_test
-from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, leaks, marked_lines, read, write
+from ..notebooks import leaked_lines, leaks, read, write
 from ..paths import master_path
 from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, check_id, describe, otter_master, prompt
 from .plugin import CELL_KEY, cell_id
@@ -220,9 +220,7 @@ def student_problems(nb, tests_dir, master):
     test cases. [] when fit."""
     problems = list(leaks(nb))
     texts = [c.source for c in nb.cells] + [p.read_text() for p in sorted(Path(tests_dir).glob("*.py"))]
-    lines = {line.strip() for text in texts for line in _unquoted(text).split("\n")}
-    for label, begin, end in [("solution", SOLUTION_BEGIN, SOLUTION_END), ("hidden test", HIDDEN_BEGIN, HIDDEN_END)]:
-        leaked = sorted(marked_lines(master, begin, end) & lines)
+    for label, leaked in leaked_lines(master, [_unquoted(t) for t in texts]).items():
         if leaked:
             problems.append(f"{len(leaked)} {label} line(s) of the master, e.g. {leaked[0]!r}")
     for i, cell in enumerate(nb.cells):
