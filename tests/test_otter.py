@@ -440,3 +440,26 @@ def test_plugin_selects_the_grading_budgets_through_the_kernels_environment(monk
     monkeypatch.delenv(GRADING_VARIABLE)
     exec("import os\n" + line, namespace)  # noqa: S102
     assert namespace["GRADING"] is False
+
+
+@pytest.mark.slow
+def test_the_zips_plugin_distribution_builds_as_the_grading_image_installs_it(built, tmp_path):
+    """Gradescope pip-installs files/course-otter-plugin/ from the zip (environment.yml names it): it builds into a
+    wheel holding plugin.py alone, requiring the otter-grader the zip's image gets."""
+    _, zip_path = _edition(built, "model_fitting")
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(tmp_path / "source")
+        environment = zf.read("environment.yml").decode()
+    assert "course-otter-plugin @ file:///autograder/source/files/course-otter-plugin" in environment
+    assert "otter-grader[grading,plugins]==7.0.0" in environment
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "wheel"),
+                           str(tmp_path / "source" / "files" / "course-otter-plugin")],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (wheel,) = (tmp_path / "wheel").glob("*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        names = whl.namelist()
+        meta = next(whl.read(n).decode() for n in names if n.endswith("METADATA"))
+    assert {n for n in names if n.endswith(".py")} == {"course/__init__.py", "course/otter/__init__.py",
+                                                        "course/otter/plugin.py"}
+    assert "Requires-Dist: otter-grader==7.0.0" in meta
