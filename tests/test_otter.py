@@ -363,6 +363,25 @@ OTTER_OUTCOMES = {
 }
 
 
+def _edited_check(nb):
+    """Wrong add(); its grader.check cell replaced by `pass`."""
+    next(c for c in nb.cells if convert.check_cell_question(c) == "test_add").source = "pass"
+    return nb
+
+
+def _forged_check(nb):
+    """Wrong add(), but first a correct one in a cell whose otter metadata asks otter to check test_add right there."""
+    where = next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get(CELL_KEY, {}).get("id") == "add")
+    cell = nbformat.v4.new_code_cell("def add(a, b):\n    return a + b")
+    cell.metadata["otter"] = {"tests": ["test_add"]}
+    nb.cells.insert(where, cell)
+    return nb
+
+
+# Attacks only the otter edition has: its check cells and otter's own cell metadata.
+OTTER_ATTACKS = {"edited_check": (_edited_check, (0, 1)), "forged_check_metadata": (_forged_check, (0, 1))}
+
+
 @pytest.fixture(scope="module")
 def otter_quiz(tmp_path_factory):
     """Every attack graded by `otter run` against the quiz's otter edition, two at a time."""
@@ -370,6 +389,7 @@ def otter_quiz(tmp_path_factory):
 
     import test_tampering
     from quiz_course import QUIZ, add_quiz
+    from quiz_course import variant as quiz_variant
 
     from course.otter import build
     from course.release import copy_course
@@ -386,6 +406,8 @@ def otter_quiz(tmp_path_factory):
             continue
         texts[name] = nbformat.writes(as_otter(make(), student))
     texts["blank"] = nbformat.writes(student)
+    for name, (attack, _) in OTTER_ATTACKS.items():
+        texts[name] = nbformat.writes(attack(as_otter(quiz_variant(edits={"add": test_tampering.WRONG_ADD}), student)))
     wrong = nbformat.from_dict(student)
     wrong.metadata["otter"]["assignment_name"] = "model_fitting"
     texts["wrong_assignment"] = nbformat.writes(wrong)
@@ -410,10 +432,11 @@ def otter_quiz(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attack", sorted(OTTER_OUTCOMES))
+@pytest.mark.parametrize("attack", sorted(OTTER_OUTCOMES) + sorted(OTTER_ATTACKS))
 def test_attack_outcome_under_otter(otter_quiz, attack):
     outcome, shown = otter_quiz[attack]
-    assert outcome == OTTER_OUTCOMES[attack], f"{attack}: otter gave {outcome}, docs say {OTTER_OUTCOMES[attack]}\n{shown}"
+    want = OTTER_ATTACKS[attack][1] if attack in OTTER_ATTACKS else OTTER_OUTCOMES[attack]
+    assert outcome == want, f"{attack}: otter gave {outcome}, docs say {want}\n{shown}"
     if attack == "leak_hidden_tests":
         assert "hidden quiz" not in shown, "otter's results show hidden-test source"
 
