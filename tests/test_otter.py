@@ -2,13 +2,16 @@
 graded by `otter run` as typed, and scored as nbgrader scores the same work, question by question.
 
 - the student notebook and its public tests hold no solution line, marker or hidden test; the zip's questions
-  are the master's grade cells, with their points;
+  are the master's grade cells, with their points; `publish --otter` copies the notebooks, never the zips;
 - `otter run` on the reference gives full marks, on the blank release what nbgrader gives (done-for-you
-  points only), and nothing it shows holds hidden-test source;
-- the whole catalog (every bug, every correct variant) scores the same per question under otter's test runner
-  (the zip's tests and plugin, in-process, the training cells skipped as tests/test_catalog.py skips them) as
-  under nbgrader's (course.notebooks.grade_in_process);
-- the plugin puts back provided cells and checks a student edited or deleted.
+  points only), on model_fitting's several-bug demo submission what nbgrader gives, and nothing it shows holds
+  hidden-test source;
+- the whole catalog (every bug, every correct variant, the grading-mode entries) scores the same per question
+  under otter's test runner (the zip's tests and plugin, in-process, the training cells skipped as
+  tests/test_catalog.py skips them) as under nbgrader's (course.notebooks.grade_in_process);
+- the tampering submissions of tests/test_tampering.py, and two against otter's own check cells, through
+  `otter run` (docs/grading_security.md's otter column);
+- the plugin puts back provided cells and checks a student edited or deleted, and its distribution builds.
 """
 
 import ast
