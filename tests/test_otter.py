@@ -45,7 +45,7 @@ from course.notebooks import (
 )
 from course.otter import convert, student_problems
 from course.otter.plugin import CELL_KEY, restore
-from course.otter.submissions import as_otter, autograder_config, otter_run, plugin_cells, scores
+from course.otter.submissions import as_otter, autograder_config, otter_run, plugin_cells, run_otter, scores
 from course.otter.submissions import grade_in_process as otter_grade_in_process
 from course.submissions import apply_edits, blank, catalog, reference, variant, with_bugs
 
@@ -422,8 +422,7 @@ def otter_quiz(tmp_path_factory):
         where.mkdir()
         filename = "Copy of quiz.ipynb" if name == "renamed_file" else f"{QUIZ}.ipynb"
         (where / filename).write_text(text)
-        proc = subprocess.run(["otter", "run", "-a", str(zip_path), "-o", str(where), filename], cwd=where,
-                              capture_output=True, text=True, timeout=300, check=False)
+        proc = run_otter(["-a", str(zip_path), "-o", str(where), filename], where, timeout=300)
         results = where / "results.json"
         if proc.returncode != 0 or not results.is_file():
             return name, "error", proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -53,6 +53,21 @@ def _edited(cell, instructor):
     return cell.cell_type == "code" and norm(cell.source) != norm(instructor.source)
 
 
+# Said by jupyter_client when a kernel exits before its first reply: before any cell ran, so never the
+# submission's doing (two kernels started at once can race for the same ports). Such a run is started again.
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+
+
+def run_otter(args, cwd, env=None, timeout=1800, attempts=3):
+    """`otter run ARGS` in cwd, started again (up to `attempts` times) when its kernel failed to start."""
+    for _ in range(attempts):
+        proc = subprocess.run(["otter", "run", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        if KERNEL_START_FAILED not in proc.stdout + proc.stderr:
+            break
+    return proc
+
+
 def otter_run(zip_path, nb, name, env=None, timeout=1800):
     """Grade notebook nb (otter format) with `otter run -a ZIP -o DIR` as an instructor types it; returns
     (results.json as a dict, the command's output)."""
@@ -61,8 +76,7 @@ def otter_run(zip_path, nb, name, env=None, timeout=1800):
         write(nb, sub)
         out = Path(tmp) / "out"
         out.mkdir()
-        proc = subprocess.run(["otter", "run", "-a", str(zip_path), "-o", str(out), str(sub)], cwd=tmp, env=env,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        proc = run_otter(["-a", str(zip_path), "-o", str(out), str(sub)], tmp, env, timeout)
         results = out / "results.json"
         if proc.returncode != 0 or not results.exists():
             raise RuntimeError(f"otter run failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
