@@ -27,7 +27,8 @@ if engine == 'seed':
     import seed_engine as E
     ns = vars(E)
 else:
-    skip = {{'train_base', 'plot_training_results', 'improve', 'train_vec_run', 'load_data', 'check_backward'}}
+    skip = {{'train_base', 'plot_training_results', 'improve', 'train_vec_run', 'load_data', 'check_backward',
+            'overfit_tiny_batch', 'inspect_base_model', 'engines_agree'}}
     ns = load_master('autograd_mlp', skip)
 (x, y), _ = load_mnist()
 xs = [(x[i].reshape(-1) / 255.0).tolist() for i in range({steps} + 5)]

@@ -48,7 +48,7 @@ PAIRS = list(itertools.pairwise(SIZES))
 FLOPS_PER_SAMPLE = 2 * (2 * sum(i * o for i, o in PAIRS) + sum(i * o for i, o in PAIRS[1:]))
 # The masters' cells that train or plot: not needed to get their definitions.
 SKIP = {"autograd_mlp": {"load_data", "train_base", "plot_training_results", "improve", "check_backward",
-                         "train_vec_run"},
+                         "train_vec_run", "overfit_tiny_batch", "inspect_base_model", "engines_agree"},
         "model_fitting": {"load_mnist_data", "train_mnist", "grid", "grid_plots", "curves", "load_cifar",
                           "train_cifar"}}
 DTYPES = {"float32": np.float32, "float64": np.float64}

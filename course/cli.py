@@ -80,6 +80,8 @@ def run(argv=None):
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
+    p.add_argument("--full", action="store_true", help="run the full-size training instead, and report each "
+                                                       "accuracy's margin above the target the notebook states")
     p = command("otter", help="build the otter-grader (Gradescope) edition: DIR/<assignment>/student/<assignment>.ipynb "
                               "and DIR/<assignment>/autograder/<assignment>-autograder.zip")
     p.add_argument("assignment", nargs="*")
@@ -148,9 +150,11 @@ def run(argv=None):
                 print("\n".join(export(name, root, args.lms, args.db_url).lines()))
     elif args.command == "calibrate":
         from . import calibrate
+        if args.full and args.write:
+            parser.error("--write stores grading-mode thresholds: leave out --full")
         for name in names:
-            report = calibrate.calibrate(name, root, args.seeds, args.jobs)
-            print(calibrate.format_report(name, report, args.seeds))
+            report = calibrate.calibrate(name, root, args.seeds, args.jobs, full=args.full)
+            print(calibrate.format_report(name, report, args.seeds, full=args.full))
             if args.write:
                 calibrate.write_thresholds(name, report, root)
                 print(f"thresholds written to {master_path(name, root)}; run `python -m course release`")

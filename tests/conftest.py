@@ -20,7 +20,8 @@ elif os.environ.get("COURSE_DATA_DIR"):
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ["COURSE_DATA_DIR"]).resolve())
 
 # Cells that train models or only demonstrate: skipped when the tests load a master's definitions.
-HEAVY_CELLS = {"train_base", "plot_training_results", "improve", "train_vec_run",
+HEAVY_CELLS = {"overfit_tiny_batch", "train_base", "plot_training_results", "inspect_base_model", "improve",
+               "engines_agree", "train_vec_run",
                "train_mnist", "grid", "grid_plots", "curves", "load_cifar", "train_cifar"}
 
 
