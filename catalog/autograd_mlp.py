@@ -2,6 +2,8 @@
 correct variants written differently from the master (each must keep full marks).
 
 Edits are (grade_id, text in the reference solution, replacement); text None replaces the whole cell.
+Each bug names the questions that must catch it (`fails`, its own first) and `says`: words the first
+question's message must contain, so that it names this mistake or states plainly what came out.
 Every replaced text must occur exactly once, so a change to the master cannot silently disarm an entry.
 `python -m course catalog --write` turns this file into docs/catalog.md.
 
@@ -69,77 +71,91 @@ BUGS = {
         "edits": [("add", "a['grad'] += out['grad']\n        b['grad'] += out['grad']",
                    "a['grad'] = out['grad']\n        b['grad'] = out['grad']")],
         "fails": ["test_add"],
+        "says": ["use += instead of ="],
     },
     "multiply_overwrites_grad": {
         "what": "multiply's backward uses = instead of +=",
         "edits": [("multiply", "a['grad'] += b['data'] * out['grad']", "a['grad'] = b['data'] * out['grad']")],
         "fails": ["test_multiply"],
+        "says": ["use += instead of ="],
     },
     "multiply_own_value": {
         "what": "multiply's backward scales each input's gradient by its own value instead of the other input's",
         "edits": [("multiply", "a['grad'] += b['data'] * out['grad']\n        b['grad'] += a['data'] * out['grad']",
                    "a['grad'] += a['data'] * out['grad']\n        b['grad'] += b['data'] * out['grad']")],
         "fails": ["test_multiply"],
+        "says": ["input 0's value"],
     },
     "multiply_no_chain_rule": {
         "what": "multiply's backward adds the local derivative without multiplying by out['grad']",
         "edits": [("multiply", "a['grad'] += b['data'] * out['grad']\n        b['grad'] += a['data'] * out['grad']",
                    "a['grad'] += b['data']\n        b['grad'] += a['data']")],
         "fails": ["test_multiply"],
+        "says": ["chain rule"],
     },
     "power_drops_factor_n": {
         "what": "power's derivative written a**(n-1), without the factor n",
         "edits": [("power", "a['grad'] += n * a['data'] ** (n - 1) * out['grad']",
                    "a['grad'] += a['data'] ** (n - 1) * out['grad']")],
         "fails": ["test_power"],
+        "says": ["input 0's value", "derivative is 6"],
     },
     "power_keeps_exponent": {
         "what": "power's derivative written n * a**n instead of n * a**(n-1)",
         "edits": [("power", "a['grad'] += n * a['data'] ** (n - 1) * out['grad']",
                    "a['grad'] += n * a['data'] ** n * out['grad']")],
         "fails": ["test_power"],
+        "says": ["expected = held + upstream * derivative"],
     },
     "relu_passes_everything": {
         "what": "relu's backward lets the gradient through for negative inputs",
         "edits": [("relu", "if a['data'] > 0:\n            a['grad'] += out['grad']", "a['grad'] += out['grad']")],
         "fails": ["test_relu"],
+        "says": ["passed through unchanged"],
     },
     "relu_derivative_is_output": {
         "what": "relu's backward multiplies by relu(a) (the output) instead of the 0/1 gate",
         "edits": [("relu", "if a['data'] > 0:\n            a['grad'] += out['grad']",
                    "a['grad'] += out['data'] * out['grad']")],
         "fails": ["test_relu"],
+        "says": ["the output's value"],
     },
     "sigmoid_drops_one_minus_s": {
         "what": "sigmoid's derivative written s instead of s * (1 - s)",
         "edits": [("sigmoid", "a['grad'] += s * (1.0 - s) * out['grad']", "a['grad'] += s * out['grad']")],
         "fails": ["test_sigmoid"],
+        "says": ["the output's value"],
     },
     "sigmoid_derivative_of_input": {
         "what": "sigmoid's derivative computed from the input, a * (1 - a), instead of the output s",
         "edits": [("sigmoid", "a['grad'] += s * (1.0 - s) * out['grad']",
                    "a['grad'] += a['data'] * (1.0 - a['data']) * out['grad']")],
         "fails": ["test_sigmoid"],
+        "says": ["added nothing"],
     },
     "log_derivative_is_x": {
         "what": "log's derivative written x instead of 1/x",
         "edits": [("log_exp", "a['grad'] += out['grad'] / val", "a['grad'] += out['grad'] * val")],
         "fails": ["test_log_exp"],
+        "says": ["input 0's value"],
     },
     "log_unclamped_derivative": {
         "what": "log's backward divides by the raw input: ZeroDivisionError at 0, which the forward pass clamps",
         "edits": [("log_exp", "a['grad'] += out['grad'] / val", "a['grad'] += out['grad'] / a['data']")],
         "fails": ["test_log_exp"],
+        "says": ["clamped value"],
     },
     "exp_derivative_is_input": {
         "what": "exp's derivative written a instead of e**a",
         "edits": [("log_exp", "a['grad'] += out['data'] * out['grad']", "a['grad'] += a['data'] * out['grad']")],
         "fails": ["test_log_exp"],
+        "says": ["input 0's value"],
     },
     "exp_overwrites_grad": {
         "what": "exp's backward uses = instead of +=",
         "edits": [("log_exp", "a['grad'] += out['data'] * out['grad']", "a['grad'] = out['data'] * out['grad']")],
         "fails": ["test_log_exp"],
+        "says": ["use += instead of ="],
     },
     # Part 3: initialize_model and forward
     "init_one_node_per_neuron": {
@@ -147,6 +163,7 @@ BUGS = {
         "edits": [("initialize_model", "w = [create_value(random.gauss(0.0, scale)) for _ in range(layer_nin)]",
                    "w = [create_value(random.gauss(0.0, scale))] * layer_nin")],
         "fails": ["test_initialize_model"],
+        "says": ["its own node"],
     },
     "init_neurons_share_weights": {
         "what": "one weight list drawn per layer and shared by all its neurons",
@@ -155,6 +172,7 @@ BUGS = {
                    ("w = [create_value(random.gauss(0.0, scale)) for _ in range(layer_nin)]\n"
                     "        for _ in range(layer_nout):"))],
         "fails": ["test_initialize_model"],
+        "says": ["its own node"],
     },
     "init_shared_bias": {
         "what": "one bias node shared by all neurons of a layer",
@@ -162,31 +180,37 @@ BUGS = {
                   ("initialize_model", "neurons.append({'w': w, 'b': create_value(0.0)})",
                    "neurons.append({'w': w, 'b': b})")],
         "fails": ["test_initialize_model"],
+        "says": ["own bias node"],
     },
     "init_zero_weights": {
         "what": "all weights start at 0.0 (no symmetry breaking)",
         "edits": [("initialize_model", "create_value(random.gauss(0.0, scale))", "create_value(0.0)")],
         "fails": ["test_initialize_model"],
+        "says": ["got 0.0000 and 0.0000"],
     },
     "init_unit_std": {
         "what": "weights drawn with standard deviation 1, ignoring the LeCun scale",
         "edits": [("initialize_model", "random.gauss(0.0, scale)", "random.gauss(0.0, 1.0)")],
         "fails": ["test_initialize_model"],
+        "says": ["sqrt(1/400)", "0.9923"],
     },
     "init_variance_as_std": {
         "what": "scale squared (the variance 1/n_in) passed to random.gauss as the standard deviation",
         "edits": [("initialize_model", "random.gauss(0.0, scale)", "random.gauss(0.0, scale ** 2)")],
         "fails": ["test_initialize_model"],
+        "says": ["sqrt(1/400)", "0.0025"],
     },
     "init_fan_out_weights": {
         "what": "each neuron gets one weight per neuron of its own layer (n_out) instead of per input (n_in)",
         "edits": [("initialize_model", "for _ in range(layer_nin)]", "for _ in range(layer_nout)]")],
         "fails": ["test_initialize_model"],
+        "says": ["needs 3 weights"],
     },
     "forward_drops_bias": {
         "what": "forward starts each neuron from 0 instead of its bias",
         "edits": [("forward", "act = neuron['b']", "act = create_value(0.0)")],
         "fails": ["test_forward_values", "test_forward_gradients"],
+        "says": ["instead of its bias"],
     },
     "forward_relu_on_every_layer": {
         "what": "forward applies relu to every layer, the output layer included, before the layer's activation",
@@ -194,6 +218,7 @@ BUGS = {
                                "        elif activation == 'sigmoid':"),
                    "next_x = [relu(v) for v in next_x]\n        if activation == 'sigmoid':")],
         "fails": ["test_forward_structure", "test_forward_values", "test_forward_gradients"],
+        "says": ["relu was applied to every layer"],
     },
     "forward_skips_hidden_activations": {
         "what": "forward applies only the softmax: relu and sigmoid layers stay linear",
@@ -202,35 +227,41 @@ BUGS = {
                                "        elif activation == 'softmax':"),
                    "if activation == 'softmax':")],
         "fails": ["test_forward_structure", "test_forward_values", "test_forward_gradients"],
+        "says": ["hidden layers' activation was not applied"],
     },
     "forward_float_arithmetic": {
         "what": "forward sums w * x on the floats in node['data']: right values, but the graph is cut",
         "edits": [("forward", "act = add(act, multiply(w, x))",
                    "act = create_value(act['data'] + w['data'] * x['data'])")],
         "fails": ["test_forward_gradients"],
+        "says": ["cuts the graph"],
     },
     # Part 4: the loss
     "ce_missing_minus": {
         "what": "cross-entropy without the minus sign: ln p instead of -ln p",
         "edits": [("cross_entropy_loss", "create_value(-1.0)", "create_value(1.0)")],
         "fails": ["test_cross_entropy_loss", "test_cross_entropy_gradient"],
+        "says": ["-ln(0.9)", "got -0.1053"],
     },
     "ce_float_loss": {
         "what": "the loss is built from a float (math.log of p['data']): right value, no gradient",
         "edits": [("cross_entropy_loss", "return multiply(log_op(probs[target_idx]), create_value(-1.0))",
                    "return create_value(-math.log(probs[target_idx]['data']))")],
         "fails": ["test_cross_entropy_gradient"],
+        "says": ["log_op"],
     },
     "ce_most_probable_class": {
         "what": "cross-entropy of the most probable class instead of the target class",
         "edits": [("cross_entropy_loss", "log_op(probs[target_idx])",
                    "log_op(max(probs, key=lambda p: p['data']))")],
         "fails": ["test_cross_entropy_loss", "test_cross_entropy_gradient"],
+        "says": ["confident wrong prediction"],
     },
     "ce_softmax_again": {
         "what": "cross-entropy applies softmax to the probabilities a second time",
         "edits": [("cross_entropy_loss", "log_op(probs[target_idx])", "log_op(softmax(probs)[target_idx])")],
         "fails": ["test_cross_entropy_loss", "test_cross_entropy_gradient"],
+        "says": ["-ln(0.9)", "got 0.3711"],
     },
     # Part 6: one-hot labels, accuracy, the training loop
     "one_hot_transposed": {
@@ -240,36 +271,43 @@ BUGS = {
                    ("one_hot = np.zeros((labels.shape[0], num_classes))\n"
                     "    one_hot[np.arange(labels.shape[0]), labels] = 1.0"))],
         "fails": ["test_to_one_hot"],
+        "says": ["(num_classes, n)"],
     },
     "one_hot_off_by_one": {
         "what": "to_one_hot puts the 1 in row label - 1",
         "edits": [("to_one_hot", "one_hot[labels, np.arange", "one_hot[labels - 1, np.arange")],
         "fails": ["test_to_one_hot"],
+        "says": ["in row labels[i]"],
     },
     "one_hot_ignores_num_classes": {
         "what": "to_one_hot always makes 10 rows, whatever num_classes is",
         "edits": [("to_one_hot", "np.zeros((num_classes, labels.shape[0]))", "np.zeros((10, labels.shape[0]))")],
         "fails": ["test_to_one_hot"],
+        "says": ["use num_classes"],
     },
     "accuracy_counts_rows": {
         "what": "get_accuracy takes the number of samples from X.shape[0] (the features) instead of X.shape[1]",
         "edits": [("get_accuracy", "num_samples = X.shape[1]", "num_samples = X.shape[0]")],
         "fails": ["test_get_accuracy"],
+        "says": ["75.0", "got 100.0"],
     },
     "accuracy_fraction": {
         "what": "get_accuracy returns a fraction (0-1) instead of a percentage",
         "edits": [("get_accuracy", "return 100.0 * correct / num_samples", "return correct / num_samples")],
         "fails": ["test_get_accuracy"],
+        "says": ["a percentage", "got 0.75"],
     },
     "train_gradient_ascent": {
         "what": "the update adds the gradient (gradient ascent)",
         "edits": [("train", "p['data'] -= learning_rate * p['grad']", "p['data'] += learning_rate * p['grad']")],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["up the gradient"],
     },
     "train_never_zeroes_grads": {
         "what": "the training loop never resets gradients",
         "edits": [("train", "            for p in params:\n                p['grad'] = 0.0\n", "")],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["zero every p['grad']"],
     },
     "train_lr_applied_twice": {
         "what": "the gradients are scaled by the learning rate, then the step multiplies by it again",
@@ -277,6 +315,7 @@ BUGS = {
                    ("for p in params:\n                p['grad'] *= learning_rate\n"
                     "                p['data'] -= learning_rate * p['grad']"))],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["applied twice"],
     },
     "train_zeroes_after_backward": {
         "what": "gradients are reset between backward and the update, so the parameters never move",
@@ -284,11 +323,13 @@ BUGS = {
                   ("train", "backward(loss)\n", ("backward(loss)\n            for p in params:\n"
                                                  "                p['grad'] = 0.0\n"))],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["did not change"],
     },
     "train_backward_from_output": {
         "what": "backward starts from the target's output probability instead of the loss",
         "edits": [("train", "backward(loss)", "backward(outputs[target])")],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["largest difference"],
     },
     "train_forgets_biases": {
         "what": "the update loops over the weights of each neuron and never moves the biases",
@@ -297,12 +338,14 @@ BUGS = {
                     "                    for w in neuron['w']:\n"
                     "                        w['data'] -= learning_rate * w['grad']"))],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["biases did not move"],
     },
     "train_zeroes_once_per_epoch": {
         "what": "gradients are reset only before the first sample of each epoch",
         "edits": [("train", "for p in params:\n                p['grad'] = 0.0\n",
                    "if step == 0:\n                for p in params:\n                    p['grad'] = 0.0\n")],
         "fails": ["test_train_step", "test_train_learns"],
+        "says": ["zero every p['grad']"],
     },
     # Part 7 (extra credit): the vectorized engine
     "vec_value_not_copied": {
@@ -310,83 +353,99 @@ BUGS = {
         "edits": [("create_value_vec", "data = np.array(data, dtype=VEC_DTYPE)",
                    "data = np.asarray(data, dtype=VEC_DTYPE)")],
         "fails": ["ec_test_create_value_vec"],
+        "says": ["copy"],
     },
     "vec_value_scalar_grad": {
         "what": "create_value_vec starts 'grad' at the scalar 0.0, as in the scalar engine",
         "edits": [("create_value_vec", "'grad': np.zeros(data.shape, VEC_DTYPE)", "'grad': 0.0")],
         "fails": ["ec_test_create_value_vec"],
+        "says": ["zeros of data's shape"],
     },
     "matmul_vec_requires_grad_default_false": {
         "what": "matmul_vec reads b.get('requires_grad') without the default True: b's gradient is never computed",
         "edits": [("vec_ops", "if b.get('requires_grad', True):", "if b.get('requires_grad'):")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["added nothing"],
     },
     "matmul_vec_transposed": {
         "what": "matmul_vec's gradient for b is transposed",
         "edits": [("vec_ops", "b['grad'] += a['data'].T @ out['grad']", "b['grad'] += out['grad'].T @ a['data']")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["transposes"],
     },
     "matmul_vec_missing_transpose": {
         "what": "matmul_vec's gradient for a multiplies by b instead of b transposed",
         "edits": [("vec_ops", "a['grad'] += out['grad'] @ b['data'].T", "a['grad'] += out['grad'] @ b['data']")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["transposes"],
     },
     "add_vec_no_reduction": {
         "what": "add_vec passes the full gradient to both inputs: the bias gradient is not summed over the batch",
         "edits": [("vec_ops", ADD_VEC_BACKWARD, "        a['grad'] += out['grad']\n        b['grad'] += out['grad']\n")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["sum over the axes broadcasting"],
     },
     "add_vec_bias_column_only": {
         "what": "add_vec assumes b is a bias column: sums b's gradient over axis 1, never reduces a's",
         "edits": [("vec_ops", ADD_VEC_BACKWARD, ("        a['grad'] += out['grad']\n"
                                                  "        b['grad'] += out['grad'].sum(axis=1, keepdims=True)\n"))],
         "fails": ["ec_test_vec_ops"],
+        "says": ["that input's shape"],
     },
     "add_vec_mean_over_batch": {
         "what": "add_vec averages instead of sums the gradient over the broadcast axes",
         "edits": [("vec_ops", "grad = grad.sum(axis=0)", "grad = grad.mean(axis=0)"),
                   ("vec_ops", "grad = grad.sum(axis=axis, keepdims=True)", "grad = grad.mean(axis=axis, keepdims=True)")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["0.25 times"],
     },
     "relu_vec_times_output": {
         "what": "relu_vec's backward multiplies by the output values instead of the 0/1 mask",
         "edits": [("vec_ops", "a['grad'] += (a['data'] > 0) * out['grad']", "a['grad'] += out['data'] * out['grad']")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["output values"],
     },
     "sigmoid_vec_drops_one_minus_s": {
         "what": "sigmoid_vec's derivative written s instead of s * (1 - s)",
         "edits": [("vec_ops", "a['grad'] += s * (1 - s) * out['grad']", "a['grad'] += s * out['grad']")],
         "fails": ["ec_test_vec_ops"],
+        "says": ["output values"],
     },
     "backward_vec_not_reversed": {
         "what": "backward_vec calls _backward in topological order instead of reverse order",
         "edits": [("vec_model", "for node in reversed(order):", "for node in order:")],
         "fails": ["ec_test_vec_model"],
+        "says": ["reversed"],
     },
     "backward_vec_no_seed": {
         "what": "backward_vec never seeds the loss's gradient with ones",
         "edits": [("vec_model", "    loss['grad'] = np.ones_like(loss['data'])\n", "")],
         "fails": ["ec_test_vec_model"],
+        "says": ["loss['grad'] to ones"],
     },
     "init_vec_transposed": {
         "what": "initialize_model_vec draws W with shape (fan_in, fan_out)",
         "edits": [("vec_model", "np.random.randn(fan_out, fan_in) * std_dev", "np.random.randn(fan_in, fan_out) * std_dev")],
         "fails": ["ec_test_vec_model"],
+        "says": ["(fan_out, fan_in)"],
     },
     "init_vec_small_weights": {
         "what": "initialize_model_vec ignores std_dev and draws weights * 0.01",
         "edits": [("vec_model", "np.random.randn(fan_out, fan_in) * std_dev", "np.random.randn(fan_out, fan_in) * 0.01")],
         "fails": ["ec_test_vec_model"],
+        "says": ["std 0.0100"],
     },
     "init_vec_flat_bias": {
         "what": "initialize_model_vec makes b of shape (fan_out,), which broadcasts along the wrong axis",
         "edits": [("vec_model", "np.zeros((fan_out, 1))", "np.zeros(fan_out)")],
         "fails": ["ec_test_vec_model"],
+        "says": ["(fan_out, 1)"],
     },
     "forward_vec_no_bias": {
         "what": "forward_vec computes W @ A and forgets the bias",
         "edits": [("vec_model", "Z = add_vec(matmul_vec(W, A), b)", "Z = matmul_vec(W, A)")],
         "fails": ["ec_test_vec_model"],
+        "says": ["without the biases"],
     },
     "forward_vec_softmax_twice": {
         "what": "forward_vec applies softmax again after the last layer's activation",
@@ -395,6 +454,7 @@ BUGS = {
                     "        if i == mlp['num_layers'] - 2:  # the output layer\n"
                     "            A = softmax_vec(A)\n"))],
         "fails": ["ec_test_vec_model"],
+        "says": ["softmax applied twice"],
     },
 }
 

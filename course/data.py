@@ -1,3 +1,4 @@
+# @title The course's dataset loader (done for you: run this cell; Colab folds its code away)
 """Dataset loaders for the course: MNIST and CIFAR-10 as NumPy arrays.
 
     (x_train, y_train), (x_test, y_test) = load_mnist()    # x: (N, 28, 28) uint8

@@ -1,5 +1,6 @@
-"""The submission catalog (catalog/<assignment>.py): every bug loses points in its own question,
-every correct variant keeps full marks, and docs/catalog.md lists them as they are.
+"""The submission catalog (catalog/<assignment>.py): every bug loses points in its own question with a
+message that contains the words the entry records (`says`), every correct variant keeps full marks, and
+docs/catalog.md lists them as they are.
 
 Graded in-process with the hidden tests in place (seconds per notebook); the cells that train on the full
 data sets, and the accuracy tests that need them, are skipped here (the catalog's SKIP): the end-to-end
@@ -29,7 +30,9 @@ def test_reference_passes_every_test_in_process(name):
 @pytest.mark.parametrize(("name", "bug"), BUGS)
 def test_bug_loses_points_in_its_own_question(name, bug):
     entry = catalog(name, ROOT).BUGS[bug]
-    failed, crashed = grade_in_process(with_bugs(name, [bug], ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP)
+    messages = {}
+    failed, crashed = grade_in_process(with_bugs(name, [bug], ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP,
+                                       messages=messages)
     # A broken edit (bad indentation, a typo) would "fail" tests without being the bug it claims to be. Visible
     # self-checks that call the buggy code may crash (a student sees that too); the edited cells may not.
     edited = {gid for gid, _, _ in entry["edits"]}
@@ -39,6 +42,10 @@ def test_bug_loses_points_in_its_own_question(name, bug):
     assert set(entry["fails"]) <= set(failed), f"{entry['what']}: expected {entry['fails']} to fail, failed: {failed}"
     unrelated = set(failed) - set(entry["fails"]) - set(entry.get("also", []))
     assert not unrelated, f"{entry['what']}: unrelated questions lost points too: {sorted(unrelated)}"
+    # What the student reads must name this mistake (or state plainly what came out), never another one.
+    own = messages.get(entry["fails"][0], "")
+    missing = [word for word in entry["says"] if word.lower() not in own.lower()]
+    assert not missing, f"{bug}: the message of {entry['fails'][0]} should contain {missing}; it says: {own}"
 
 
 @pytest.mark.parametrize(("name", "var"), VARIANTS)
@@ -55,6 +62,7 @@ def test_catalog_entries_are_well_formed(name):
         assert entry["what"] and entry["edits"], label
     for bug, entry in cat.BUGS.items():
         assert entry["fails"], f"{bug}: name the question that must catch it"
+        assert entry.get("says"), f"{bug}: record the words its first question's message must contain ('says')"
     assert set(cat.DEMO) <= set(cat.BUGS)
 
 
