@@ -26,11 +26,10 @@ MEASURES = {
                      "vectorized": "heldout_accuracy_vec(mlp_vec)"},
     "model_fitting": {"mnist": "heldout_accuracy(mnist_model)"},
 }
-# Measures reported with a fixed bar, never written: "improved - base" shows how far the improved reference
-# beats the base model of the same run (a full-size test asks for 3 points; grading mode cannot, see
-# docs/autograd_mlp.md).
+# Measures whose bar the notebook fixes, reported with their margin and never written: test_improved_model
+# asks the improved model to beat the base model of the same run by 3 points.
 FIXED = {
-    "autograd_mlp": {"improved - base": ("heldout_accuracy(improved_model) - heldout_accuracy(model)", 0.0)},
+    "autograd_mlp": {"improved - base": ("heldout_accuracy(improved_model) - heldout_accuracy(model)", 3.0)},
 }
 MARGIN = 3.0  # percentage points below the worst seed
 

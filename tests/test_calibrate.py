@@ -34,3 +34,20 @@ def test_write_thresholds_rewrites_only_the_setup_cells_line(tmp_path):
     before = cell_by_id(read(master_path("model_fitting", ROOT)), "setup").source
     assert setup.replace("{'mnist': 87.0}", "") == before.replace(before.split("GRADING_THRESHOLDS = ")[1]
                                                                   .split("\n")[0], "")
+
+
+def test_fixed_bars_are_reported_not_calibrated_and_never_written(tmp_path):
+    results = {0: {"base": 50.0, "improved - base": 4.0}, 1: {"base": 60.0, "improved - base": 1.5}}
+    report = calibrate.summarize(results, ["base", "improved - base"], fixed={"improved - base": 0.0})
+    assert report["improved - base"]["threshold"] == 0.0 and report["improved - base"]["margin"] == 1.5
+    assert report["base"]["threshold"] == 47.0
+    root = copy_course(ROOT, tmp_path / "course")
+    calibrate.write_thresholds("autograd_mlp", report, root)
+    setup = cell_by_id(read(master_path("autograd_mlp", root)), "setup").source
+    assert "GRADING_THRESHOLDS = {'base': 47.0}" in setup
+
+
+def test_full_targets_are_read_from_the_test_cells():
+    targets = calibrate.full_targets(read(master_path("autograd_mlp", ROOT)))
+    assert targets == {"base": 75.0, "improved": 80.0, "vectorized": 95.0}
+    assert set(calibrate.measures("autograd_mlp")) == {"base", "improved", "vectorized", "improved - base"}
