@@ -49,7 +49,10 @@ MNIST_FILES = {  # file name -> sha256 of the original gzip file
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
-CIFAR10_MIRRORS = ["https://www.cs.toronto.edu/~kriz/"]
+CIFAR10_MIRRORS = [
+    "https://www.cs.toronto.edu/~kriz/",     # the authors' page
+    "https://dataset.bj.bcebos.com/cifar/",  # PaddlePaddle's dataset mirror: the same archive (MD5 c58f3010...)
+]
 CIFAR10_FILE = "cifar-10-python.tar.gz"  # 170498071 bytes
 CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 CIFAR10_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
