@@ -21,11 +21,14 @@ from course.nbgrader_ext.guarded_execute import GuardedExecute
 from course.nbgrader_ext.late_penalty import ApplyLatePenalty
 from course.nbgrader_ext.preflight import nbgrader_hook
 from course.nbgrader_ext.scrub_feedback import ScrubFeedback
+from course.nbgrader_ext.withhold_for_review import WithholdForReview
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "dlfs"
+# An assignment's manifest (source/<a>/manifest.toml, course/manifest.py) is the grader's: never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "manifest.toml"]
 
 # Training cells shrink their budgets while grading (NBGRADER_EXECUTION), but one cell may still
 # need a minute; a runaway submission is stopped after this many seconds per cell.
@@ -46,10 +49,12 @@ c.Autograde.pre_convert_hook = functools.partial(nbgrader_hook, HERE)
 # tests) of every locked cell.
 c.Autograde.sanitize_preprocessors = [nbp.ClearOutput, CheckSubmission, nbp.DeduplicateIds, nbp.OverwriteKernelspec,
                                       nbp.OverwriteCells, nbp.CheckCellMetadata]
-# Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/sandbox.py) and guards the
-# tests (course/guard.py); then nbgrader's steps limit the output and save the scores.
+# Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/nbgrader_ext/sandbox.py) with the grading
+# guard (course/nbgrader_ext/kernel_guard.py): each question graded on its own, with no trusted copy of its code in
+# reach; it withholds the points of tests a person must look at first (course/review.py). Then nbgrader's steps limit
+# the output and save the scores, and WithholdForReview marks the withheld tests as needing a grader.
 c.Autograde.autograde_preprocessors = [GuardedExecute, nbp.IgnorePattern, ClearMetadataPreprocessor, nbp.LimitOutput,
-                                       nbp.SaveAutoGrades, ApplyLatePenalty, nbp.CheckCellMetadata]
+                                       nbp.SaveAutoGrades, WithholdForReview, ApplyLatePenalty, nbp.CheckCellMetadata]
 c.SandboxedKernelManager.memory_limit = 4 << 30  # bytes of address space per kernel (MemoryError beyond)
 c.SandboxedKernelManager.file_size_limit = 512 << 20  # largest file a kernel may write, bytes
 c.GuardedExecute.output_limit = 2_000_000  # characters of output per cell before it is interrupted

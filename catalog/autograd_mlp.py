@@ -7,10 +7,10 @@ question's message must contain, so that it names this mistake or states plainly
 Every replaced text must occur exactly once, so a change to the master cannot silently disarm an entry.
 `python -m course catalog --write` turns this file into docs/catalog.md.
 
-Each test grades one question on its own: while it runs, `graded_alone` swaps in the hidden tests'
-copies of the functions that other questions grade (the ops inside `forward`, `forward` inside `train`,
-...). So a bug costs points only in its own question, and "also" stays empty unless a test really
-calls the buggy code.
+Each test grades one question on its own: while it runs, the grading guard lends the trusted copies of the
+functions that earlier questions graded (the ops inside `forward`, `forward` inside `train`, ...; the `### BEGIN
+REFERENCE` regions of the master). So a bug costs points only in its own question, and "also" stays empty unless a
+test really calls the buggy code.
 """
 
 # Cells that train on MNIST, and the tests that need them: the in-process grading skips them
@@ -131,7 +131,7 @@ BUGS = {
         "edits": [("sigmoid", "a['grad'] += s * (1.0 - s) * out['grad']",
                    "a['grad'] += a['data'] * (1.0 - a['data']) * out['grad']")],
         "fails": ["test_sigmoid"],
-        "says": ["added nothing"],
+        "says": ["expected = held + upstream * derivative"],
     },
     "log_derivative_is_x": {
         "what": "log's derivative written x instead of 1/x",
@@ -227,7 +227,7 @@ BUGS = {
                                "        elif activation == 'softmax':"),
                    "if activation == 'softmax':")],
         "fails": ["test_forward_structure", "test_forward_values", "test_forward_gradients"],
-        "says": ["hidden layers' activation was not applied"],
+        "says": ["activation was not applied"],
     },
     "forward_float_arithmetic": {
         "what": "forward sums w * x on the floats in node['data']: right values, but the graph is cut",

@@ -4,10 +4,10 @@
   or ignore, and which code should a human read. fix_name() gives a renamed download ("Copy of
   model_fitting.ipynb", "model_fitting (1).ipynb") the name nbgrader expects. Intake calls both.
 - identify(nb, assignment, root): is this the assignment's notebook at all (used by CheckSubmission too).
-- suspicious(nb, master): student code that tampers with the grader or the tests, for human review.
+- suspicious(nb, master): student code a person must read (course/review.py: code that reaches for what the tests
+  keep, or tampers with the grader), for intake's report; scan() and withheld() give it to GuardedExecute.
 """
 
-import builtins
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,29 +15,10 @@ from pathlib import Path
 
 import nbformat
 
-from .cells import grade_id, is_locked
-from .notebooks import bound_names
+from . import review
+from .cells import grade_id, is_locked, is_solution, is_test
 from .paths import assignments, master_path
 
-SUSPICIOUS = [
-    (r"\bget_ipython\b|\bIPython\b|\bipykernel\b", "reaches into the IPython shell (hooks, history, error handlers)"),
-    (r"set_custom_exc|excepthook|displayhook|showtraceback", "changes how errors are reported"),
-    (r"\bsettrace\b|\bsetprofile\b|\bmonitoring\b", "traces execution"),
-    (r"\bbuiltins\b|__builtins__", "changes builtins"),
-    (r"\b(np|numpy|math)(\.\w+)+\s*=(?!=)", "assigns into numpy or math"),
-    (r"\bsetattr\s*\(|\bdelattr\s*\(", "sets attributes by name"),
-    (r"\bos\s*\.\s*_exit\b|\bsys\s*\.\s*exit\b|^\s*(exit|quit)\s*\(", "stops the kernel"),
-    (r"\bctypes\b|\bgc\s*\.\s*get_(referrers|referents|objects)\b", "reaches into the interpreter's memory"),
-    (r"\bsys\s*\.\s*modules\b|\bimportlib\b|__import__", "replaces modules"),
-    (r"\botter\b|/autograder\b", ("reaches into otter-grader or the autograder's files (the Gradescope edition "
-                                 "scores in the notebook's own process)")),
-    (r"_getframe|currentframe|\bf_back\b|\bf_locals\b|\bf_globals\b|\binspect\s*\.\s*stack", "inspects its caller"),
-    (r"\bIn\s*\[|\b_ih\b|\b_i\d*\b|history_manager|get_parent", "reads the cell history (where hidden tests are)"),
-    (r"def\s+__(eq|ne|lt|le|gt|ge|bool|float|abs|array)__", "defines comparison or conversion methods"),
-    (r"\bsubprocess\b|\bos\s*\.\s*(system|popen|kill|exec\w*)\b|\bsocket\b|\bsignal\b", "processes, signals, network"),
-    (r"\bexec\s*\(|\beval\s*\(|\bcompile\s*\(", "runs generated code"),
-    (r"\bthreading\b|\bmultiprocessing\b|\bos\s*\.\s*fork\b", "starts threads or processes"),
-]
 _COPY_NAME = re.compile(r"^(copy of\s+)*(?P<stem>.+?)(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s*copy)*(\.ipynb)+$", re.IGNORECASE)
 
 
@@ -50,23 +31,37 @@ def ids(nb):
 
 
 def suspicious(nb, master):
-    """[(cell index, line number, line, why)] for student code a human should read: every cell but the
-    master's locked ones (their source is replaced while grading anyway)."""
-    locked = {grade_id(c) for c in master.cells if is_locked(c)}
-    found = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or (grade_id(cell) in locked):
+    """[(cell index, line number, line, why)] for student code a human should read (course.review's findings: every
+    cell but the master's locked ones, whose source is replaced while grading anyway)."""
+    return [(f.cell, f.line, f.code, f.why + (" (its questions are withheld until then)" if f.severity == review.WITHHOLD
+                                              else "")) for f in scan(nb, master)]
+
+
+def master_plan(master):
+    """course.review.plan() of an nbgrader master: its code cells as tests, provided (locked) cells and solutions."""
+    cells = []
+    for cell in master.cells:
+        if cell.cell_type != "code":
             continue
-        lines = cell.source.split("\n")
-        for n, line in enumerate(lines, 1):
-            code = line.split("#", 1)[0]
-            for pattern, why in SUSPICIOUS:
-                if re.search(pattern, code):
-                    found.append((i, n, line.strip(), why))
-        for name in sorted(bound_names(cell.source) & set(dir(builtins)) - {"_"}):
-            n = next((k for k, line in enumerate(lines, 1) if re.search(rf"\b{name}\b", line)), 1)
-            found.append((i, n, lines[n - 1].strip(), f"rebinds the builtin {name!r} (undone before each test)"))
-    return found
+        kind = "test" if is_test(cell) else "provided" if is_locked(cell) else "solution" if is_solution(cell) else None
+        if kind:
+            cells.append((grade_id(cell), kind, cell.source))
+    return review.plan(cells)
+
+
+def notebook_cells(nb):
+    """[(index, grade id or None, source)] of an nbgrader notebook's code cells."""
+    return [(i, grade_id(c), c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def scan(nb, master):
+    """course.review's findings in an nbgrader notebook, against its master."""
+    return review.scan_cells(notebook_cells(nb), master_plan(master))
+
+
+def withheld(findings, nb, master, end_to_end=frozenset()):
+    """{test id: [why]}: the tests of nb whose points wait for a person (course.review.withheld_tests)."""
+    return review.withheld_tests(findings, notebook_cells(nb), master_plan(master), end_to_end)
 
 
 def identify(nb, assignment, root):

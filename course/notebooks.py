@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from .cells import grade_id, is_grade, is_test, is_written_answer, points
+from .cells import grade_id, is_grade, is_solution, is_test, is_written_answer, points
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -176,10 +176,13 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     return ns
 
 
-def grade_in_process(nb, skip=(), namespace=None, messages=None):
+def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=()):
     """Run every code cell of nb in order, as the autograder would, but in this process.
 
-    Test cells that raise lose their points; other cells that raise are recorded and skipped.
+    Test cells that raise lose their points; other cells that raise are recorded and skipped. Each question is
+    graded on its own, as GuardedExecute grades it: a test cell's `### BEGIN REFERENCE` regions are taken out of it
+    and registered once it is over, and the tests after it run with those trusted copies in place of the student's
+    functions (except the tests in end_to_end, which run with the student's own).
     Returns (failed test cell ids, {crashed cell id: error}); `messages`, a dict if given, receives
     {failed test cell id: "ErrorType: message"}, what the student reads. Much faster than nbgrader
     when the heavy training cells (and the tests that need them) are listed in `skip`.
@@ -188,19 +191,26 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None):
     import io
     import warnings
 
+    from .nbgrader_ext.kernel_guard import LocalGuard, reference_regions
+
     offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace
+    student = set().union(*(bound_names(c.source) for c in nb.cells if c.cell_type == "code" and is_solution(c)))
+    guard = LocalGuard(ns, student)
     failed, crashed = [], {}
     for i, cell in enumerate(nb.cells):
         gid = grade_id(cell) or f"cell-{i}"
         if cell.cell_type != "code" or gid in skip:
             continue
         test = is_test(cell)
+        source, references = reference_regions(cell.source) if test else (cell.source, "")
+        if test:
+            guard.enter(gid, isolate=gid not in end_to_end)
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                     warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(cell.source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+                exec(compile(source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
         except Exception as exc:  # noqa: BLE001 (a student's error of any kind)
             if test:
                 failed.append(gid)
@@ -208,4 +218,7 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None):
                     messages[gid] = f"{type(exc).__name__}: {exc}"
             else:
                 crashed[gid] = f"{type(exc).__name__}: {exc}"
+        finally:
+            if test:
+                guard.leave(references, f"<{gid}: reference>")
     return failed, crashed

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from .cells import grade_id
-from .grading import gradebook_url, grading_log
+from .grading import counted, gradebook_url, grading_log
 from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, offscreen_pyplot, read
 from .paths import master_path, notebook_path, reports_dir
 from .term import term
@@ -48,12 +48,13 @@ def lost_points(root, name, row):
 def class_report(name, root, db_url=None):
     """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}, 'term': the Term} for one
     assignment."""
-    from .grading import scores
+    from .grading import counted, scores
 
     root = Path(root)
     rows = scores(name, root, gradebook_url(root, db_url))
-    graded = [r for r in rows if r["status"] == "graded"]
-    not_graded = {r["student"]: r["status"].removeprefix("not graded: ") for r in rows if r["status"] != "graded"}
+    graded = [r for r in rows if counted(r)]
+    not_graded = {r["student"]: r["status"].removeprefix("not graded: ") for r in rows if not counted(r)}
+    review = {r["student"]: withheld_reasons(root, name, r["student"], r["review"]) for r in rows if r["review"]}
     in_gradebook = {r["student"] for r in rows}  # failed before nbgrader wrote anything:
     not_graded.update({s: row["error"] for s, row in grading_log(root, name).items()
                        if s not in in_gradebook and row["status"] != "graded"})
@@ -68,7 +69,15 @@ def class_report(name, root, db_url=None):
     for t in tests:
         t["passed"] = t["graded"] - t["failed"]
         t["rate"] = t["passed"] / t["graded"] if t["graded"] else 0.0
-    return {"assignment": name, "rows": rows, "tests": tests, "not_graded": not_graded, "term": term(root)}
+    return {"assignment": name, "rows": rows, "tests": tests, "not_graded": not_graded, "review": review,
+            "term": term(root)}
+
+
+def withheld_reasons(root, name, student, tests):
+    """{test id: why its points are withheld} for one student (what GuardedExecute recorded in the graded notebook)."""
+    path = notebook_path(root, "autograded", student, name)
+    recorded = read(path).metadata.get("course", {}).get("review", {}).get("withheld", {}) if path.is_file() else {}
+    return {gid: "; ".join(recorded.get(gid, [])) or "withheld (see the graded notebook)" for gid in tests}
 
 
 def most_failed(report, top=10):
@@ -82,7 +91,7 @@ def plot_histogram(report, path):
 
     plt = offscreen_pyplot()
 
-    graded = [r for r in report["rows"] if r["status"] == "graded"]
+    graded = [r for r in report["rows"] if counted(r)]
     top = max((r["core_max"] for r in graded), default=100) or 100
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist([r["core"] for r in graded], bins=20, range=(0, top), color="#4878a8", edgecolor="white")
@@ -129,7 +138,7 @@ def render_html(report):
 
     env = Environment(loader=PackageLoader("course", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    graded = [r for r in report["rows"] if r["status"] == "graded"]
+    graded = [r for r in report["rows"] if counted(r)]
     scores = [r["core"] for r in graded]
     stats = "no graded submission"
     if scores:
@@ -142,6 +151,7 @@ def render_html(report):
     return env.get_template("class_report.html.j2").render(
         assignment=report["assignment"], students=len(students), graded=len(graded), stats=stats,
         tests=report["tests"], most_failed=most_failed(report), not_graded=report["not_graded"],
+        review=report["review"],
         late=[r for r in report["rows"] if r["late_hours"]], due=due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
         policy=rule)
 

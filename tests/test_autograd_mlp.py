@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from checkout import ROOT
 
-from course import master_path, release_path
+from course import master_path
 from course.cells import grade_id, is_grade
 from course.notebooks import PROVIDED, cell_by_id, grade_in_process, read
 from course.submissions import apply_edits, catalog, reference
@@ -171,53 +171,6 @@ def test_points_and_no_classes_rule():
                 "no classes: dicts, lists and functions only"
     assert "def create_value(" in cell_by_id(nb, "create_value").source
     assert cell_by_id(nb, "create_value").metadata["nbgrader"]["locked"]
-
-
-# Each test grades one question on its own: `graded_alone` swaps in the hidden tests' copies
-# (`_reference_<name>`) of the functions that other questions grade; catalog/autograd_mlp.py relies on it.
-
-
-def test_graded_alone_swaps_in_the_copies_and_always_restores(mlp_ns):
-    ns = mlp_ns
-    assert not [k for k in ns if k.startswith("_reference_")], "only hidden tests define the copies"
-    real_add, real_forward = ns["add"], ns["forward"]
-
-    def stand_in(*args):
-        return "copy"
-
-    ns.update(_reference_add=stand_in, _reference_forward=stand_in)
-    try:
-        with ns["graded_alone"]("forward"):
-            assert ns["add"] is stand_in and ns["forward"] is real_forward, "the graded function stays the student's"
-        with pytest.raises(ZeroDivisionError), ns["graded_alone"]():
-            assert ns["forward"] is stand_in
-            _ = 1 / 0
-        assert ns["add"] is real_add and ns["forward"] is real_forward, "restored even when the test fails"
-    finally:
-        del ns["_reference_add"], ns["_reference_forward"]
-
-
-def test_the_release_has_no_copies():
-    code = "\n".join(c.source for c in read(release_path("autograd_mlp", ROOT)).cells if c.cell_type == "code")
-    assert "def graded_alone" in code and "def _reference_" not in code, "only hidden tests define the copies"
-
-
-def test_hidden_copies_pass_the_tests_they_stand_in_for():
-    # A wrong copy would cost correct students points in other questions: grade the copies themselves.
-    nb = reference("autograd_mlp", ROOT, keep_hidden_tests=True)
-    skip = catalog("autograd_mlp", ROOT).SKIP
-    ns = {"__name__": "__course__"}
-    failed, crashed = grade_in_process(nb, skip, namespace=ns)
-    assert not failed and not crashed
-    assert {name for name in ns["GRADED_FUNCTIONS"] if f"_reference_{name}" in ns} == set(ns["GRADED_FUNCTIONS"])
-    ns.update({name: ns[f"_reference_{name}"] for name in ns["GRADED_FUNCTIONS"]})  # grade the copies
-    tests = nbformat.v4.new_notebook(cells=[c for c in nb.cells if is_test_cell(c) and grade_id(c) not in skip])
-    failed, crashed = grade_in_process(tests, skip, namespace=ns)
-    assert not failed and not crashed, (failed, crashed)
-
-
-def is_test_cell(cell):
-    return cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)
 
 
 def test_catalog_edits_leave_valid_python():

@@ -18,6 +18,7 @@ from course.notebooks import (
     SOLUTION_END,
     grade_cells,
     grade_id,
+    is_test,
     leaked_lines,
     leaks,
     manual_cells,
@@ -142,3 +143,29 @@ def test_release_links_to_its_colab_copy(name):
     assert colab_url(STUDENT_REPO, name) in text
     json.loads(text)
     assert re.search(r"colab-badge\.svg", text)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_folder_holds_the_notebook_alone(name):
+    """The manifest beside a master is the grader's (nbgrader's CourseDirectory.ignore): never released."""
+    folder = release_path(name, ROOT).parent
+    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.ipynb"]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_manifest_names_tests_of_its_master(name):
+    from course.manifest import manifest_of
+
+    tests = {grade_id(c) for c in read(master_path(name, ROOT)).cells if is_test(c)}
+    manifest = manifest_of(name, ROOT)
+    named = set(manifest.tests) | {t for entry in manifest.tests.values() for t in entry.get("needs", [])}
+    assert named <= tests, sorted(named - tests)
+
+
+def test_a_misspelt_manifest_key_stops_with_its_name(tmp_path):
+    from course.manifest import ManifestError, validate
+
+    with pytest.raises(ManifestError, match="end_too_end"):
+        validate({"tests": {"test_x": {"end_too_end": True}}}, "manifest.toml")
+    with pytest.raises(ManifestError, match="must be a bool"):
+        validate({"tests": {"test_x": {"end_to_end": "yes"}}}, "manifest.toml")

@@ -225,6 +225,46 @@ def test_otter_run_as_typed_scores_like_nbgrader(built, name):
             assert not leaked, f"{label}: otter's results show hidden-test lines: {leaked[:3]}"
 
 
+# --- grades that only the student's own work earns: delegation to trusted copies (tests/delegation.py) -------------
+
+@pytest.fixture(scope="module")
+def otter_delegated(built):
+    """Every means of tests/delegation.py on both assignments' otter editions, graded by `otter run`, two at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from delegation import MEANS, attack
+
+    jobs = []
+    for name in ASSIGNMENTS:
+        student, zip_path = _edition(built, name)
+        for means in MEANS:
+            jobs.append((name, means, as_otter(attack(blank(name, ROOT), means), student), zip_path))
+
+    def grade(job):
+        name, means, nb, zip_path = job
+        where = built["base"] / f"steal-{name}-{means}"
+        where.mkdir()
+        nbformat.write(nb, str(where / f"{name}.ipynb"))
+        proc = run_otter(["-a", str(zip_path), "-o", str(where), f"{name}.ipynb"], where, timeout=900)
+        results = where / "results.json"
+        if proc.returncode != 0 or not results.is_file():
+            return (name, means), ("error", proc.stdout[-2000:] + proc.stderr[-2000:])
+        return (name, means), (scores(json.loads(results.read_text())), results.read_text())
+
+    with ThreadPoolExecutor(2) as pool:  # the kernels read COURSE_DATA_DIR, as the suite's do
+        return dict(pool.map(grade, jobs))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+@pytest.mark.parametrize("means", ["by_name", "closures", "frames", "garbage_collector", "known_names", "stash"])
+def test_delegation_to_a_trusted_copy_gains_nothing_under_otter(otter_delegated, name, means):
+    got, shown = otter_delegated[(name, means)]
+    assert got != "error", shown
+    won = {q: score for q, score in got.items() if score}
+    assert not won, f"{means} on {name} earned points under otter: {won}\n{shown[:3000]}"
+
+
 # --- parity over the catalog ------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -326,13 +366,25 @@ def test_plugin_grades_the_last_copy_of_a_duplicated_cell():
 
 
 def test_plugin_imports_nothing_the_grading_image_lacks():
-    """It ships alone (files/course-otter-plugin/ in the zip): the standard library, otter and nbformat only."""
-    from course.otter import plugin
+    """It ships without the rest of the course package (files/course-otter-plugin/ in the zip: PLUGIN_FILES): the
+    standard library, otter, nbformat, IPython (review.py's parser, optional) and the files shipped with it."""
+    from course.otter import PLUGIN_FILES
 
-    tree = ast.parse(Path(plugin.__file__).read_text())
-    mods = {n.split(".")[0] for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-            for n in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])}
-    assert mods <= set(sys.stdlib_module_names) | {"otter", "nbformat"}, mods
+    course = Path(ROOT) / "course"
+    shipped = {Path(name).stem for name in PLUGIN_FILES} | {"nbgrader_ext", "otter"}
+    for name in PLUGIN_FILES:
+        tree = ast.parse((course / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:  # relative: must be one of the shipped files
+                parts = (node.module or "").split(".") if node.module else [a.name for a in node.names]
+                assert parts[-1] in shipped or all(a.name in shipped for a in node.names), (name, ast.dump(node))
+                continue
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            outside = {m.split(".")[0] for m in mods} - set(sys.stdlib_module_names) - {"otter", "nbformat", "IPython"}
+            if isinstance(node, ast.ImportFrom) and node.module == "cells":
+                continue
+            assert not outside, (name, outside)
 
 
 def test_conversion_runs_the_whole_test_cell_hidden_and_its_visible_part_public():
@@ -361,7 +413,7 @@ OTTER_OUTCOMES = {
     "future_schema": (1, 1), "lost_metadata": (1, 1), "patch_numpy_builtins": (0, 0), "shadow_names": (0, 0),
     "loosen_tolerance": (0, 1), "always_equal": (0, 0), "drop_asserts": (0, 0), "swallow_errors": (0, 0),
     "hide_failure_in_test": (0, 0), "sys_exit": (0, 1), "os_exit_in_test": "error", "os_exit_after": "error",
-    "leak_hidden_tests": (1, 1), "no_metadata": (1, 1), "wrong_assignment": "error", "malformed_json": "error",
+    "leak_hidden_tests": (0, 0), "no_metadata": (1, 1), "wrong_assignment": "error", "malformed_json": "error",
     "renamed_file": (1, 1),
 }
 

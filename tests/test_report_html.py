@@ -17,7 +17,9 @@ def report():
             {"student": "bob", "status": "graded", "core": 45.5, "core_max": 90.0, "total": 50.5, "final": 40.4,
              "late_hours": 25.5, "submitted": "2026-10-31 23:30:00", "penalty": 10.1},
             {"student": "<script>eve</script>", "status": "not graded: x", "core": 0.0, "core_max": 90.0,
-             "total": 0.0, "final": 0.0, **on_time}]
+             "total": 0.0, "final": 0.0, **on_time},
+            {"student": "<i>mallory</i>", "status": "needs review: test_relu", "core": 68.0, "core_max": 90.0,
+             "total": 68.0, "final": 68.0, **on_time}]
     tests = [{"id": "test_update", "points": 6.0, "hidden": True, "graded": 2, "failed": 1, "passed": 1, "rate": 0.5,
               "messages": Counter({"AssertionError: got <b>1</b>, expected 2": 1})},
              {"id": "test_relu", "points": 4.0, "hidden": False, "graded": 2, "failed": 0, "passed": 2, "rate": 1.0,
@@ -26,15 +28,19 @@ def report():
     config.Term.due_dates = {"model_fitting": "2026-10-30 22:00"}
     config.Term.late_penalty_per_day = 0.1
     return {"assignment": "model_fitting", "rows": rows, "tests": tests, "term": Term(config=config),
-            "not_graded": {"<script>eve</script>": "NotJSONError: <not a notebook>"}}
+            "not_graded": {"<script>eve</script>": "NotJSONError: <not a notebook>"},
+            "review": {"<i>mallory</i>": {"test_relu": "cell 3, line 2: globals: reads the notebook's namespace "
+                                                      "(x = globals()['<b>y</b>'])"}}}
 
 
 def test_the_report_shows_the_class_and_escapes_what_students_wrote():
     page = render_html(report())
     assert "<script>" not in page and "<b>1</b>" not in page, "student-controlled text must be escaped"
     text = html.unescape(re.sub(r"<[^>]+>", "", page))  # what a reader sees
-    assert "3 submissions, 2 graded, 1 not graded" in text
-    assert "mean 67.8, median 67.8, min 45.5, max 90 (out of 90)" in text
+    assert "<i>mallory</i>" not in page and "<b>y</b>" not in page
+    assert "4 submissions, 3 graded, 1 not graded, 1 needing review" in text
+    assert "mean 67.8, median 68.0, min 45.5, max 90 (out of 90)" in text
+    assert re.search(r"<i>mallory</i>\s*test_relu\s*cell 3, line 2: globals", text), "who needs review, and why"
     assert "test_update (hidden tests)" in text and "1 × AssertionError: got <b>1</b>, expected 2" in text
     assert "<script>eve</script>" in text and "NotJSONError: <not a notebook>" in text
     assert 'style="width:50%"' in page and 'style="width:100%"' in page
@@ -45,7 +51,7 @@ def test_the_report_shows_the_class_and_escapes_what_students_wrote():
 
 def test_no_graded_submission_says_so():
     r = report()
-    r["rows"] = [row for row in r["rows"] if row["status"] != "graded"]
+    r["rows"] = [row for row in r["rows"] if row["status"].startswith("not graded")]
     assert "no graded submission" in render_html(r)
 
 

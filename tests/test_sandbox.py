@@ -49,7 +49,8 @@ os.symlink("../../../gradebook.db", "grades.db")
 os.mkfifo("pipe")
 report["secret_env"] = os.environ.get("DLFS_TEST_SECRET")
 report["processes"] = len([p for p in os.listdir("/proc") if p.isdigit()])
-report["numpy"] = __import__("numpy").__file__
+import numpy
+report["numpy"] = numpy.__file__
 data = os.environ.get("COURSE_DATA_DIR", "")
 report["data"] = {{"dir": data, "mnist": sorted(os.listdir(f"{{data}}/mnist")) if os.path.isdir(f"{{data}}/mnist") else []}}
 for name, path in {{"data file": f"{{data}}/mnist/train-labels-idx1-ubyte.gz", "data folder": f"{{data}}/mnist/new.gz"}}.items():

@@ -10,11 +10,12 @@ import shutil
 import nbformat
 import pytest
 from checkout import ROOT
+from delegation import MEANS, attack
 from quiz_course import QUIZ, add_quiz, autograde, graded_cell, master, scores, submit, variant
 
 from course import release
 from course.inspection import fix_name, inspect_submission
-from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, grade_cells, marked_lines
 from course.release import copy_course
 from course.submissions import reference as mf_reference
 from course.submissions import write_submission
@@ -119,7 +120,7 @@ def add(a, b):
                           lambda: variant(edits={"add": '''
 def add(a, b):
     print(get_ipython().kernel.get_parent()["content"]["code"])
-    return a + b'''}, extra=[("test_add", "print(In)\nprint(_ih)")]), FULL),
+    return a + b'''}, extra=[("test_add", "print(In)\nprint(_ih)")]), NONE),
     "no_metadata": ("a notebook without any nbgrader metadata", lambda: _no_metadata(), NONE),
     "wrong_assignment": ("the model_fitting release handed in as quiz.ipynb", None, NONE),
     "malformed_json": ("a truncated file", None, NONE),
@@ -376,3 +377,81 @@ def test_feedback_reads_the_master_the_submission_was_graded_against(quiz, tmp_p
     assert "[hidden test line]" in text
     leaked = [line for line in old if line in text]
     assert not leaked, f"the feedback shows hidden lines of the master it was graded against: {leaked}"
+
+
+# ---- grades that only the student's own work earns: delegation to trusted copies (tests/delegation.py) ----
+
+@pytest.fixture(scope="module")
+def delegated(tmp_path_factory):
+    """Every means of tests/delegation.py on both assignments, graded by one plain `nbgrader autograde` each, next
+    to an honest student (the reference)."""
+    root = copy_course(ROOT, tmp_path_factory.mktemp("delegation"))
+    release.release(root, ["autograd_mlp", "model_fitting"])  # the gradebook's copy of each master
+    runs = {}
+    for name in ("autograd_mlp", "model_fitting"):
+        blank = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
+        for means in MEANS:
+            write_submission(attack(blank, means), root, f"steal_{means}", name)
+        write_submission(mf_reference(name, root), root, "honest", name)
+        runs[name] = autograde(root, name)
+    # correct code, with a debugging line a person should read: test_add passes, but its points wait for review, and so
+    # do the trained models' (they run this add); the other questions are graded with the trusted add
+    curious = mf_reference("autograd_mlp", root)
+    cell = cell_by_id(curious, "add")
+    cell.source = cell.source.replace("    return out", "    seen = sorted(vars())  # debugging\n    return out")
+    write_submission(curious, root, "curious", "autograd_mlp")
+    curious_run = autograde(root, "autograd_mlp", "--student", "curious")
+    return {"root": root, "procs": runs | {"curious": curious_run},
+            "scores": {name: scores(root, name) for name in ("autograd_mlp", "model_fitting")}}
+
+
+@pytest.mark.parametrize("name", ["autograd_mlp", "model_fitting"])
+@pytest.mark.parametrize("means", sorted(MEANS))
+def test_delegation_to_a_trusted_copy_gains_nothing(delegated, name, means):
+    assert delegated["procs"][name].returncode == 0, delegated["procs"][name].stderr[-3000:]
+    got = delegated["scores"][name][f"steal_{means}"]
+    won = {gid: score for gid, score in got.items() if score}
+    assert not won, f"{means} on {name} earned points: {won}"
+
+
+@pytest.mark.parametrize("name", ["autograd_mlp", "model_fitting"])
+def test_honest_students_keep_full_marks_next_to_the_delegation_attacks(delegated, name):
+    master = nbformat.read(str(delegated["root"] / "source" / name / f"{name}.ipynb"), as_version=4)
+    full = {gid: points for gid, points in grade_cells(master).items()}
+    assert delegated["scores"][name]["honest"] == full
+
+
+@pytest.mark.parametrize("means", ["by_name", "frames", "garbage_collector", "closures", "stash"])
+def test_each_means_that_reaches_around_the_tests_is_flagged_for_a_person(delegated, means):
+    """Refused by the referee, or found by the static scan: either way the graded notebook says "needs review"."""
+    path = delegated["root"] / "autograded" / f"steal_{means}" / "autograd_mlp" / "autograd_mlp.ipynb"
+    review = nbformat.read(str(path), as_version=4).metadata["course"]["review"]
+    assert review["needs_review"], review
+
+
+def test_withheld_points_show_as_needs_review_in_the_gradebook_and_the_class_report(delegated):
+    """A flagged submission is not silent full marks: its withheld tests need a grader in nbgrader's gradebook, its
+    status says "needs review" (grades.csv, the class report), and the LMS export leaves its grade blank."""
+    from nbgrader.api import Gradebook
+
+    from course.grading import scores as grade_rows
+    from course.lms import export as lms_export
+    from course.report import write_report
+
+    root = delegated["root"]
+    assert delegated["procs"]["curious"].returncode == 0, delegated["procs"]["curious"].stderr[-3000:]
+    rows = {r["student"]: r for r in grade_rows("autograd_mlp", root)}
+    assert rows["honest"]["status"] == "graded"
+    assert rows["steal_by_name"]["status"].startswith("needs review"), rows["steal_by_name"]
+    curious = rows["curious"]
+    assert curious["review"] == ["test_add", "test_base_model", "test_improved_model"], curious
+    assert curious["tests"]["test_add"][0] == 0 and curious["tests"]["test_multiply"][0] == 2.5
+    assert curious["status"] == "needs review: test_add, test_base_model, test_improved_model"
+    with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
+        waiting = {g.name for g in gb.find_submission_notebook("autograd_mlp", "autograd_mlp", "curious").grades
+                   if g.needs_manual_grade}
+    assert waiting == set(curious["review"])
+    html = write_report("autograd_mlp", root).read_text()
+    assert "Needs review" in html and "curious" in html and "vars" in html
+    export = lms_export("autograd_mlp", root, "canvas")
+    assert any("curious" in w and "needs review" in w for w in export.warnings), export.warnings

@@ -74,28 +74,28 @@ def prepare_gradebook(root, assignment, db_url, students=()):
 
 
 def gradebook_state(db_url, assignment):
-    """{student: {"submissions": n, "grades": {cell: (score, max, auto_score)}, "doubled": [cells]}} for the
-    assignment, in one query over nbgrader's tables."""
+    """{student: {"submissions": n, "grades": {cell: (score, max, auto_score, needs a grader)}, "doubled": [cells]}}
+    for the assignment, in one query over nbgrader's tables."""
     from nbgrader.api import Assignment, Grade, Gradebook, GradeCell, SubmittedAssignment, SubmittedNotebook
 
     state = {}
     with Gradebook(db_url, "") as gb:  # course "": read without adding a course row
         rows = (gb.db.query(SubmittedAssignment.student_id, SubmittedAssignment.id, GradeCell.name, Grade.score,
-                            GradeCell.max_score, Grade.auto_score)
+                            GradeCell.max_score, Grade.auto_score, Grade.needs_manual_grade)
                 .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
                 .outerjoin(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                 .outerjoin(Grade, Grade.notebook_id == SubmittedNotebook.id)
                 .outerjoin(GradeCell, Grade.cell_id == GradeCell.id)
                 .filter(Assignment.name == assignment).all())
     subs = {}
-    for student, sub_id, cell, score, top, auto in rows:
+    for student, sub_id, cell, score, top, auto, waiting in rows:
         entry = state.setdefault(student, {"submissions": 0, "grades": {}, "doubled": []})
         subs.setdefault(student, set()).add(sub_id)
         if cell is None:
             continue
         if cell in entry["grades"]:
             entry["doubled"].append(cell)
-        entry["grades"][cell] = (float(score or 0.0), float(top), auto)
+        entry["grades"][cell] = (float(score or 0.0), float(top), auto, bool(waiting))
     for student, ids in subs.items():
         state[student]["submissions"] = len(ids)
     return state

@@ -2,8 +2,8 @@
 
 It rejects a notebook of another assignment or without nbgrader metadata, resets each cell's nbgrader
 metadata to the master's (the gradebook's copy, the one nbgrader grades against), drops invented grade ids and all but the last copy of a duplicated cell, puts
-back deleted instructor cells, and logs suspicious code for a person to review. nbgrader's DeduplicateIds
-and OverwriteCells run after it.
+back deleted instructor cells. nbgrader's DeduplicateIds and OverwriteCells run after it; GuardedExecute then
+scans the code the student wrote for what a person must review (course/review.py).
 """
 
 import copy
@@ -14,7 +14,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..cells import grade_id, is_locked, nbgrader_meta
-from ..inspection import NotebookRejected, identify, ids, suspicious
+from ..inspection import NotebookRejected, identify, ids
 from ..paths import master_path
 from .graded_master import graded_master
 
@@ -44,8 +44,7 @@ class CheckSubmission(NbGraderPreprocessor):
                 self.log.warning("cell %d (grade id %r): %s; graded as an ordinary cell", i, gid, why)
                 del cell.metadata["nbgrader"]
         self._restore_missing(nb, master)
-        for i, n, code, why in suspicious(nb, master):
-            self.log.warning("REVIEW %s: cell %d, line %d %s: %s", info["student"], i, n, why, code)
+        nb.metadata.pop("course", None)  # what the grader records there (GuardedExecute) is the grader's to write
         return nb, resources
 
     def _restore_missing(self, nb, master):

@@ -4,8 +4,16 @@ nbgrader_config.py puts it in place of Execute in Autograde.autograde_preprocess
 nbgrader's own, it
 
 - starts each kernel in the bubblewrap sandbox of course/nbgrader_ext/sandbox.py;
-- sends course/nbgrader_ext/kernel_guard.py into the kernel before the first cell, asks it to remember what each
-  instructor cell defines, and to restore all of that (numpy, builtins, hooks, helpers) before each test;
+- sends course/nbgrader_ext/kernel_guard.py into the kernel before the first cell and arms it with a secret of this
+  run; through it, asks the kernel to remember what each instructor cell defines and to restore all of that (numpy,
+  builtins, hooks, helpers) before each test; every answer comes back signed with the secret, or the test scores 0;
+- grades each question on its own: a test cell's `### BEGIN REFERENCE` regions (trusted copies of the functions it
+  grades) never run with it; the guard receives them once the test is over and lends them, in place of the
+  student's code, to the tests of later questions only (the manifest's end-to-end tests run with the student's own);
+- withholds, until a person looks, the points of a test during which the guard refused student code a means of
+  reaching what the tests keep (frames, the garbage collector, tracing), or that a means the static scan found
+  (course/review.py) could have won: the test scores 0 with a WithheldForReview error, and WithholdForReview marks
+  it in the gradebook as needing a grader;
 - keeps test cells out of the kernel's input history (where hidden tests could be read back), and
   appends a random per-run token to each: a test whose output lacks it did not run to its end (an
   exception was swallowed, the cell was cut short) and scores 0;
@@ -20,9 +28,11 @@ nbgrader's own, it
 """
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import secrets
-from pathlib import Path
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -30,22 +40,14 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
+from .. import review
 from ..cells import grade_id, is_grade, is_locked, is_solution, is_test
+from ..inspection import scan, withheld
+from ..manifest import manifest_of
 from ..notebooks import bound_names
 from .graded_master import graded_master
+from .kernel_guard import CHANNEL, install_code, reference_regions
 from .sandbox import SandboxedKernelManager
-
-KERNEL_GUARD = Path(__file__).with_name("kernel_guard.py")
-GUARD_MODULE = "_dlfs_guard"
-
-
-def master_plan(resources):
-    """From the gradebook's copy of the master: the names each instructor cell defines that tests may rely on
-    ({grade_id: names}), and the names solution cells define (the student's to change)."""
-    master = graded_master(resources)
-    if master is None:
-        return {}, set()
-    return guard_plan(master)
 
 
 def guard_plan(master):
@@ -56,18 +58,39 @@ def guard_plan(master):
             for c in code if is_locked(c)}, student
 
 
-def install_code(trusted_modules, student_names):
-    """Code that, run in a kernel before any student code, installs the guard (kernel_guard.py) as a module and
-    takes its snapshot; it binds no name in the notebook. The otter edition's plugin runs it too."""
-    source = KERNEL_GUARD.read_text()
-    return ("def _dlfs_install():\n"
-            "    import sys, types\n"
-            f"    module = types.ModuleType({GUARD_MODULE!r})\n"
-            f"    exec(compile({source!r}, {str(KERNEL_GUARD)!r}, 'exec'), module.__dict__)\n"
-            f"    sys.modules[{GUARD_MODULE!r}] = module\n"
-            f"    module.install({list(trusted_modules)!r}, {sorted(student_names)!r})\n"
-            "_dlfs_install()\n"
-            "del _dlfs_install\n")
+class GuardChannel:
+    """The grader's end of the guard's command channel: each command travels in a user expression (never in a
+    cell, so never in the kernel's linecache), with the secret; each reply must carry the secret's signature and
+    this command's nonce, or it did not come from the guard."""
+
+    def __init__(self, execute):
+        self.execute = execute  # (code, user_expressions) -> the execute_reply's content, or None
+        self.secret = secrets.token_hex(16)
+
+    def send(self, command, payload=None, key=True):
+        """The guard's reply (a dict), or None when it did not answer as only the guard can."""
+        nonce = secrets.token_hex(8)
+        expr = (f"(lambda box: (__import__('sys').audit({CHANNEL!r}, {self.secret if key else None!r}, {command!r}, "
+                f"{payload!r}, {nonce!r}, box), box[0] if box else None)[1])([])")
+        content = self.execute("", {"reply": expr})
+        if not content:
+            return None
+        result = content.get("user_expressions", {}).get("reply", {})
+        if result.get("status") != "ok":
+            return None
+        text = result.get("data", {}).get("text/plain", "")
+        try:
+            import ast
+
+            signed = ast.literal_eval(text)
+            body, signature = signed.rsplit(".", 1)
+        except (ValueError, SyntaxError, TypeError, AttributeError):
+            return None
+        expected = hmac.new(self.secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(signature, expected):
+            return None
+        reply = json.loads(body)
+        return reply if reply.get("nonce") == nonce and reply.get("command") == command else None
 
 
 def remove_special_files(folder, log):
@@ -102,14 +125,29 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._token = f"dlfs-test-completed-{secrets.token_hex(12)}"
-        self._remember, self._student_names = master_plan(resources)
+        master = graded_master(resources)
+        self._remember, self._student_names = guard_plan(master) if master is not None else ({}, set())
+        info = (resources or {}).get("nbgrader", {})
+        root = self.config.get("CourseDirectory", {}).get("root") or "."
+        self._manifest = manifest_of(info.get("assignment"), root) if info.get("assignment") else None
+        # Code a person must read first, and the questions it could have won (course/review.py): withheld.
+        self._findings = scan(nb, master) if master is not None else []
+        e2e = self._manifest.end_to_end_tests if self._manifest else frozenset()
+        self._suspect = withheld(self._findings, nb, master, e2e) if master is not None else {}
+        self._withheld = {}  # test id -> why, for the tests whose points wait for a person
+        self._channel = GuardChannel(self._expression)
+        self._attempts = []
         self._installed, self._stopped = False, None
         try:
-            return super().preprocess(nb, resources, km)
+            nb, resources = super().preprocess(nb, resources, km)
         finally:
             folder = (resources or {}).get("metadata", {}).get("path")
             if folder:
                 remove_special_files(folder, self.log)
+        nb.metadata["course"] = {"review": review.summary(self._findings, self._attempts, self._withheld)}
+        for line in review.log_lines(self._findings, self._attempts):
+            self.log.warning("REVIEW %s: %s", info.get("student", "?"), line)
+        return nb, resources
 
     # -- talking to the kernel outside the notebook's cells ------------------------------------------------
     def _silent(self, code):
@@ -121,11 +159,24 @@ class GuardedExecute(Execute):
         content = reply["content"]
         return None if content["status"] == "ok" else f"{content.get('ename')}: {content.get('evalue')}"
 
-    def _guard(self, call):
-        return self._silent(f"__import__('sys').modules[{GUARD_MODULE!r}].{call}")
+    def _expression(self, code, user_expressions):
+        reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                                    stop_on_error=False, user_expressions=user_expressions))
+        return reply["content"] if reply else None
 
     def _install_guard(self):
-        return self._silent(install_code(self.trusted_modules, self._student_names))
+        problem = self._silent(install_code(self.trusted_modules, self._student_names))
+        if problem:
+            return problem
+        armed = self._channel.send("arm", {"secret": self._channel.secret, "token": self._token}, key=False)
+        return None if armed and armed.get("ok") else "the guard did not answer when armed"
+
+    def _command(self, command, payload=None):
+        """Send an authenticated command; the reply, or None if the guard did not give it (tampering)."""
+        reply = self._channel.send(command, payload)
+        if reply is not None:
+            self._attempts += reply.get("attempts", [])
+        return reply if reply is not None and reply.get("ok") else None
 
     def _stop_kernel(self, why):
         self._stopped = why
@@ -165,14 +216,25 @@ class GuardedExecute(Execute):
                 if problem:
                     raise RuntimeError(f"the grading guard could not be installed in the kernel: {problem}")
                 self._installed = True
-            guarded = not test or self._guard("restore()") is None
+            guarded = True
             if test:
-                cell.source = f"{source}\nprint({self._token!r})"
-            # Tests stay out of the kernel's history (In, _ih), where student code could read the hidden ones.
+                body, references = reference_regions(source)
+                isolate = not (self._manifest and self._manifest.end_to_end(gid))
+                guarded = self._command("enter", {"test": gid, "isolate": isolate}) is not None
+                cell.source = f"{body}\nprint({self._token!r})"
+            # Tests stay out of the kernel's history (In, _ih) and, once over, out of its linecache.
+            before = len(self._attempts)
             cell = self.execute_cell(cell, index, store_history=not test)
+            if test:
+                guarded = self._command("leave", {"references": references, "label": f"<{gid}: reference>"}) \
+                    is not None and guarded
+            else:
+                self._command("report")
+            for attempt in self._attempts[before:]:
+                attempt["cell"] = index
             names = self._remember.get(gid) if is_locked(cell) and cell.cell_type == "code" else None
             if names:
-                self._guard(f"remember({names!r})")
+                self._command("remember", names)
         except DeadKernelError:
             self._stop_kernel(f"the kernel stopped in cell {where} (os._exit, a crash or the memory limit)")
             cell.outputs.append(error_output("KernelDied", f"the kernel stopped while running this cell: {self._stopped}"))
@@ -185,7 +247,19 @@ class GuardedExecute(Execute):
             cell.source = source
         if test:
             self._score_on_errors_only(cell, guarded)
+            self._withhold(cell, gid, [a for a in self._attempts if a.get("test") == gid])
         return cell, resources
+
+    def _withhold(self, cell, gid, attempts):
+        """A test that passed, but that the static scan or the referee says the student's own code may not have
+        earned: it scores 0 until a person looks (WithholdForReview marks it in the gradebook)."""
+        reasons = list(self._suspect.get(gid, []))
+        reasons += [f"while this test ran, the notebook's code at {review.where(a)} was refused: it "
+                    f"{a['detail']}" for a in attempts]
+        if reasons and not any(o.output_type == "error" for o in cell.outputs):
+            self._withheld[gid] = reasons
+            cell.outputs.append(error_output(review.WITHHELD, "this test passed, but its points are withheld until a "
+                                             "person has read the code behind it: " + "; ".join(reasons)))
 
     def _score_on_errors_only(self, cell, guarded):
         """Leave a test cell with an error output exactly when it must score 0."""

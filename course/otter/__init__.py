@@ -21,8 +21,10 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from .. import STUDENT_REPO
+from .. import STUDENT_REPO, review
 from ..cells import grade_id, is_test
+from ..inspection import master_plan
+from ..manifest import manifest_of
 from ..notebooks import leaked_lines, leaks, read, write
 from ..paths import master_path
 from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, check_id, describe, otter_master, prompt
@@ -67,7 +69,8 @@ def build(name, root, out=None):
         }
         stub = prompt(root)
         guard = _guard(master, root)
-        nb = otter_master(master, name, generate, stub, guard["remember"])
+        e2e = manifest_of(name, root).end_to_end_tests
+        nb = otter_master(master, name, generate, stub, guard["remember"], e2e)
         _badge(nb, name)
         write(nb, src)
         # The plugin needs the student notebook's instructor cells, which otter assign makes: assign twice, the
@@ -76,8 +79,11 @@ def build(name, root, out=None):
         student = read(dist / "student" / f"{name}.ipynb")
         _finish_student(student, master, dist / "student" / "tests")
         reference = [_reference(c) for c in student.cells if cell_id(c)]
-        generate["plugins"] = [{PLUGIN: {"cells": reference, "guard": guard}}]
-        nb.cells[0] = otter_master(master, name, generate, stub, guard["remember"]).cells[0]
+        plan = master_plan(master) + [{"id": SETUP_ID, "kind": "provided",
+                                              "statements": review.statements(_reference_source(student, SETUP_ID))}]
+        generate["plugins"] = [{PLUGIN: {"cells": reference, "guard": guard,
+                                         "review": {"plan": plan, "end_to_end": sorted(e2e)}}}]
+        nb.cells[0] = otter_master(master, name, generate, stub, guard["remember"], e2e).cells[0]
         write(nb, src)
         dist = _assign(src, work / "dist")
         student = read(dist / "student" / f"{name}.ipynb")
@@ -102,14 +108,20 @@ def build(name, root, out=None):
 
 
 def _guard(master, root):
-    """The nbgrader path's grading guard for this master, as the plugin installs it: the install code, and the
-    names to remember after each provided cell and test (course.nbgrader_ext.guarded_execute)."""
-    from ..nbgrader_ext.guarded_execute import GuardedExecute, guard_plan, install_code
+    """The nbgrader path's grading guard for this master, as the plugin installs it: the modules it restores, the
+    names solution cells define, and the names to remember after each provided cell and test
+    (course.nbgrader_ext.guarded_execute)."""
+    from ..nbgrader_ext.guarded_execute import GuardedExecute, guard_plan
     from ..paths import course_config
 
     remember, student = guard_plan(master)
     trusted = GuardedExecute(config=course_config(root)).trusted_modules
-    return {"install": install_code(trusted, student), "remember": {gid: names for gid, names in remember.items() if names}}
+    return {"trusted": list(trusted), "student": sorted(student),
+            "remember": {gid: names for gid, names in remember.items() if names}}
+
+
+def _reference_source(student, gid):
+    return next(_reference(c)["source"] for c in student.cells if cell_id(c) == gid)
 
 
 def summary(name, root):
@@ -137,19 +149,26 @@ def _assign(src, dest):
     return dest
 
 
+PLUGIN_FILES = ("otter/plugin.py", "nbgrader_ext/kernel_guard.py", "review.py")  # standard library and otter only
+
+
 def _plugin_distribution(where):
-    """files/course-otter-plugin/: course/otter/plugin.py as a distribution of its own (no dependency on this
-    package or nbgrader), for the grading image to pip-install."""
-    package = where / "course" / "otter"
-    package.mkdir(parents=True)
+    """files/course-otter-plugin/: the plugin, the grading guard and the review scan (PLUGIN_FILES) as a distribution
+    of their own (no dependency on the rest of this package or on nbgrader), for the grading image to pip-install."""
+    course = Path(__file__).resolve().parent.parent
+    (where / "course").mkdir(parents=True)
     (where / "course" / "__init__.py").write_text('"""Only the otter-grader plugin of the course kit."""\n')
-    (package / "__init__.py").write_text("")
-    shutil.copy(Path(__file__).with_name("plugin.py"), package / "plugin.py")
+    for name in PLUGIN_FILES:
+        target = where / "course" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not (target.parent / "__init__.py").exists():
+            (target.parent / "__init__.py").write_text("")
+        shutil.copy(course / name, target)
     (where / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
         f'[project]\nname = "{PLUGIN_DIST}"\nversion = "1.0"\ndescription = "The course kit\'s otter-grader plugin"\n'
         f'dependencies = ["otter-grader=={OTTER_VERSION}"]\n\n'
-        '[tool.setuptools]\npackages = ["course", "course.otter"]\n')
+        '[tool.setuptools]\npackages = ["course", "course.otter", "course.nbgrader_ext"]\n')
 
 
 def _grading_requirements():

@@ -24,12 +24,12 @@ import yaml
 from nbgrader.preprocessors import ClearSolutions
 
 from ..cells import grade_id, is_locked, is_solution, is_test, is_written_answer, points
+from ..nbgrader_ext.kernel_guard import reference_regions
 from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, drop_regions
-from .plugin import CELL_KEY, GRADING_VARIABLE, GUARD_MODULE
+from .plugin import CELL_KEY, CHECK_PREFIX, GRADING_VARIABLE, GUARD_MODULE
 
 SETUP_ID = "otter_setup"
 HOWTO_ID = "otter_howto"
-CHECK_PREFIX = "check_"
 OTTER_ONLY = ("otter_", CHECK_PREFIX)  # id prefixes of the cells only the otter edition has (its setup, its checks)
 
 
@@ -47,7 +47,7 @@ points. To hand in: *File → Download → Download .ipynb*, then upload that on
 """
 HOWTO_WRITTEN = " Your written answers are graded by hand from the same file."
 PYTHON_VERSION = "3.12"
-PLUGIN_DIST = "course-otter-plugin"  # files/<this>/ in the zip: a distribution of plugin.py alone
+PLUGIN_DIST = "course-otter-plugin"  # files/<this>/ in the zip: the plugin, the grading guard and the review scan
 
 # The body of every test case: the cell's code in the notebook's namespace (`env`), failing on an exception, as
 # this course's nbgrader path scores a test cell (its GuardedExecute: what a passing test writes to stderr is
@@ -59,12 +59,22 @@ WHILE_GRADING = '''\
     if os.environ.get({variable!r}) == "otter":
         return
 '''
-# A hidden test first lets the grading guard (put in by the plugin while otter grades) restore what tests rely
-# on, and has it remember the names the test cell defines for later tests, as GuardedExecute does.
+# A hidden test first enters the grading guard (put in by the plugin while otter grades): it restores what tests rely
+# on and lends the trusted copies of earlier questions' functions; then it leaves it, handing over the test's own
+# copies (its `### BEGIN REFERENCE` regions, which never run with it), fails if the guard refused the notebook's
+# code something while it ran, and has it remember the names the test cell defines, as GuardedExecute does.
 GUARDED = '''\
     guard = __import__("sys").modules.get({module!r})
     if guard is not None:
-        guard.restore()
+        guard.enter({gid!r}, {isolate!r})
+'''
+LEAVE = '''\
+    if guard is not None:
+        refused = [a for a in guard.leave({references!r}, {label!r}).get("attempts", []) if a.get("test") == {gid!r}]
+        if refused and message is None:
+            message = ("WithheldForReview: this test passed, but its points are withheld until a person has read the "
+                       "code behind it: while it ran, the grader refused the notebook's code: " + "; ".join(
+                           f"it {{a['detail']}} ({{a.get('line', '')}})" for a in refused))
 '''
 TEST_CASE = '''\
 def {function}(env):
@@ -78,7 +88,7 @@ def {function}(env):
         message = str(error) or "an assertion of the test failed"
     except (Exception, SystemExit) as error:  # sys.exit() in a student's function fails this test only
         message = f"{{type(error).__name__}}: {{error}}"
-{remember}    if message is not None:
+{leave}{remember}    if message is not None:
         for line in source.split("\\n"):  # the test's own lines, should student code have put them in the message
             if len(line.strip()) >= 12:
                 message = message.replace(line.strip(), "[a line of the test]")
@@ -101,15 +111,18 @@ def _config_cell(kind, config=None):
     return _raw(text.rstrip())
 
 
-def test_case(gid, source, hidden, remember=()):
-    """The source of one otter test cell (exception-based format) that runs `source` as grade cell `gid`;
-    a hidden one has the guard remember the names `remember` afterwards."""
+def test_case(gid, source, hidden, remember=(), isolate=True):
+    """The source of one otter test cell (exception-based format) that runs `source` as grade cell `gid`; a
+    hidden one runs inside the guard (isolated: the trusted copies of earlier questions' functions lent), hands it
+    the source's reference regions afterwards, and has it remember the names `remember`."""
     function = f"test_{'hidden' if hidden else 'visible'}"
     while_grading = "" if hidden else WHILE_GRADING.format(variable=GRADING_VARIABLE)
-    guarded = GUARDED.format(module=GUARD_MODULE) if hidden else ""
+    source, references = reference_regions(source)
+    guarded = GUARDED.format(module=GUARD_MODULE, gid=gid, isolate=isolate) if hidden else ""
+    leave = LEAVE.format(references=references, label=f"<{gid}: reference>", gid=gid) if hidden else ""
     names = REMEMBER.format(names=list(remember)) if hidden and remember else ""
     body = TEST_CASE.format(function=function, source=source, label=f"<{gid}>", while_grading=while_grading,
-                            guarded=guarded, remember=names)
+                            guarded=guarded, leave=leave, remember=names)
     ast.parse(body)  # a cell otter cannot parse would fail at `otter assign`, far from here
     return ("# HIDDEN\n" if hidden else "") + body
 
@@ -158,10 +171,10 @@ def _tagged(cell, gid, locked):
     return cell
 
 
-def otter_master(master, name, generate, prompt_lines, remember=None):
+def otter_master(master, name, generate, prompt_lines, remember=None, end_to_end=frozenset()):
     """The otter master of nbgrader master `master` (assignment `name`); `generate`: otter's grading config;
     `prompt_lines`: what students see in place of a solution (prompt(root)); `remember`: {test grade id: names
-    the guard records after it} (guard_plan)."""
+    the guard records after it} (guard_plan); `end_to_end`: the tests that run with the student's own code."""
     config = {
         "name": name,
         "init_cell": False,  # the notebook's own first cell starts otter (and installs it in Colab)
@@ -192,7 +205,8 @@ def otter_master(master, name, generate, prompt_lines, remember=None):
             cells += [_config_cell("BEGIN QUESTION", question), _config_cell("BEGIN TESTS"),
                       nbformat.v4.new_code_cell(test_case(gid, visible_part(cell.source), hidden=False)),
                       nbformat.v4.new_code_cell(test_case(gid, whole_test(cell.source), hidden=True,
-                                                          remember=(remember or {}).get(gid, ()))),
+                                                          remember=(remember or {}).get(gid, ()),
+                                                          isolate=gid not in end_to_end)),
                       _config_cell("END TESTS"), _config_cell("END QUESTION")]
         elif is_written_answer(cell):
             answer = _tagged(cell, gid, locked=False)

@@ -1,7 +1,8 @@
 """The otter-grader plugin that grades a submission the way nbgrader does here (Gradescope or `otter run`).
 
-Installed in the grading environment from the autograder zip (files/course-otter-plugin/, a distribution with
-this file alone: it imports nothing but the standard library and otter), named in the zip's otter_config.json.
+Installed in the grading environment from the autograder zip (files/course-otter-plugin/, a distribution of this
+file, course/nbgrader_ext/kernel_guard.py and course/review.py: they import nothing but the standard library and
+otter), named in the zip's otter_config.json.
 
 - before_grading: sets COURSE_AUTOGRADER=otter, which the notebook's kernel inherits; the master's setup cell
   reads it (like nbgrader's NBGRADER_EXECUTION) to train with the small grading budgets.
@@ -11,8 +12,12 @@ this file alone: it imports nothing but the standard library and otter), named i
   use to steer otter (`otter` keys) is dropped. The student's own cells and answers stay as they are.
 
 - before_execution also puts the nbgrader path's grading guard (course/nbgrader_ext/kernel_guard.py) into the
-  notebook: a first cell installs it before any student code runs, a cell after each provided cell records the
-  names tests rely on, and each hidden test restores them (and numpy, math, builtins, the shell) before it runs.
+  notebook: a first cell installs it before any student code runs (its referee refuses notebook code the
+  autograder's own files too: the tests and this plugin's configuration), a cell after each provided cell records
+  the names tests rely on, and each hidden test enters and leaves the guard around its code: the names restored, the
+  trusted copies of earlier questions' functions lent, its own handed to the guard once it is over.
+- before_execution scans the code the student wrote (course/review.py); after_grading withholds (scores 0, with
+  the reason) every question that code could have won, until a person regrades it on Gradescope.
 
 The instructor's cells come from the plugin's configuration (`cells`: the student notebook's identified cells
 in order, each {"id", "locked", "cell_type", "source"}; `guard`: {"install": code, "remember": {id: names}}),
@@ -25,9 +30,12 @@ import uuid
 
 from otter.plugins import AbstractOtterPlugin
 
+from .. import review
+from ..nbgrader_ext.kernel_guard import GUARD_MODULE, install_code
+
 CELL_KEY = "course"  # cell.metadata["course"]["id"]: which instructor cell this is
+CHECK_PREFIX = "check_"  # the id of a question's grader.check cell: CHECK_PREFIX + the question
 GRADING_VARIABLE = "COURSE_AUTOGRADER"
-GUARD_MODULE = "_dlfs_guard"  # as course.nbgrader_ext.guarded_execute names it in the kernel
 
 
 def cell_id(cell):
@@ -96,25 +104,62 @@ def _new_cell(ref):
     return cell
 
 
+def otter_cells(nb):
+    """[(index, instructor id or None, source)] of a restored otter notebook's code cells, each grader.check cell
+    standing for the question it runs (so that course/review.py sees the tests where they run)."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        gid = cell_id(cell)
+        if gid and gid.startswith(CHECK_PREFIX):
+            gid = gid[len(CHECK_PREFIX):]
+        out.append((i, gid, cell.source))
+    return out
+
+
 class RestoreProvidedCells(AbstractOtterPlugin):
     """Grade the instructor's provided cells and checks, not the student's copies (see the module docstring)."""
 
     def before_grading(self, config):
         os.environ[GRADING_VARIABLE] = "otter"
+        # otter runs the notebook in ./submission (the current folder), its tests in ./tests, the zip in ../source
+        self.forbidden = [os.path.abspath("tests"), os.path.abspath(os.path.join("..", "source"))]
 
     def before_execution(self, submission):
         if isinstance(submission, str):  # a .py submission: nothing to restore
             return submission
         nb = copy.deepcopy(submission)
         self.changes = restore(nb, self.plugin_config.get("cells", []))
+        plan = self.plugin_config.get("review")
+        if plan:
+            cells = otter_cells(nb)
+            self.findings = review.scan_cells(cells, plan["plan"])
+            self.withheld = review.withheld_tests(self.findings, cells, plan["plan"], frozenset(plan["end_to_end"]))
         guard = self.plugin_config.get("guard")
         if guard:
-            add_guard(nb, guard["install"], guard.get("remember", {}))
+            install = install_code(guard["trusted"], guard["student"], getattr(self, "forbidden", ()))
+            add_guard(nb, install, guard.get("remember", {}))
         return nb
 
+    def after_grading(self, results):
+        for question, reasons in sorted(getattr(self, "withheld", {}).items()):
+            try:
+                if results.get_score(question):
+                    results.update_score(question, 0)
+                    self.reasons = getattr(self, "reasons", {}) | {question: reasons}
+            except (KeyError, ValueError):  # a question this submission's results do not have
+                continue
+        results.set_plugin_data(type(self).__module__ + "." + type(self).__name__, review.summary(
+            getattr(self, "findings", []), [], getattr(self, "reasons", {})))
+
     def generate_report(self):
+        lines = []
         changes = getattr(self, "changes", [])
-        if not changes:
-            return ""
-        return "The autograder graded the instructor's version of these cells:\n" + "\n".join(
-            f"- {c}" for c in changes)
+        if changes:
+            lines.append("The autograder graded the instructor's version of these cells:")
+            lines += [f"- {c}" for c in changes]
+        for question, reasons in sorted(getattr(self, "reasons", {}).items()):
+            lines.append(f"{review.WITHHELD}: {question} passed, but its points are withheld until a person has read "
+                         "the code behind it: " + "; ".join(reasons))
+        return "\n".join(lines)

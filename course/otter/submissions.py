@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -53,9 +54,10 @@ def _edited(cell, instructor):
     return cell.cell_type == "code" and norm(cell.source) != norm(instructor.source)
 
 
-# Said by jupyter_client when a kernel exits before its first reply: before any cell ran, so never the
-# submission's doing (two kernels started at once can race for the same ports). Such a run is started again.
-KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+# Said by jupyter_client when a kernel exits before its first reply, or gives none within its start-up timeout: before
+# any cell ran, so never the submission's doing (two kernels started at once can race for the same ports; a busy
+# machine can be slow to start one). Such a run is started again.
+KERNEL_START_FAILED = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
 
 
 def run_otter(args, cwd, env=None, timeout=1800, attempts=3):
@@ -63,7 +65,7 @@ def run_otter(args, cwd, env=None, timeout=1800, attempts=3):
     for _ in range(attempts):
         proc = subprocess.run(["otter", "run", *args], cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
-        if KERNEL_START_FAILED not in proc.stdout + proc.stderr:
+        if not any(said in proc.stdout + proc.stderr for said in KERNEL_START_FAILED):
             break
     return proc
 
@@ -96,14 +98,19 @@ def autograder_config(zip_path):
     return config, tests
 
 
-def plugin_cells(config):
-    """The instructor cells the zip's plugin restores (its configuration)."""
+def plugin_config(config):
+    """The zip's plugin configuration (in its otter_config.json)."""
     from . import PLUGIN
 
     for entry in config.get("plugins", []):
         if isinstance(entry, dict) and PLUGIN in entry:
-            return entry[PLUGIN]["cells"]
+            return entry[PLUGIN]
     raise ValueError(f"the autograder's otter_config.json does not configure {PLUGIN}")
+
+
+def plugin_cells(config):
+    """The instructor cells the zip's plugin restores (its configuration)."""
+    return plugin_config(config)["cells"]
 
 
 def grade_in_process(nb, zip_path, skip=()):
@@ -117,6 +124,7 @@ def grade_in_process(nb, zip_path, skip=()):
 
     from otter.test_files import ExceptionTestFile
 
+    from ..nbgrader_ext.kernel_guard import GUARD_MODULE, LocalGuard
     from ..notebooks import offscreen_pyplot
     from .convert import SETUP_ID, check_cell_question
     from .plugin import GRADING_VARIABLE, restore
@@ -128,6 +136,8 @@ def grade_in_process(nb, zip_path, skip=()):
     ns = {"__name__": "__course__"}
     result = {}
     os.environ[GRADING_VARIABLE] = "otter"
+    # The tests enter and leave the guard (each question graded on its own): here, one over this namespace.
+    sys.modules[GUARD_MODULE] = LocalGuard(ns, plugin_config(config).get("guard", {}).get("student", ()))
     try:
         for cell in nb.cells:
             gid = cell_id(cell)
@@ -150,4 +160,5 @@ def grade_in_process(nb, zip_path, skip=()):
                     pass
     finally:
         os.environ.pop(GRADING_VARIABLE, None)
+        sys.modules.pop(GUARD_MODULE, None)
     return result
