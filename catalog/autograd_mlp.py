@@ -229,6 +229,12 @@ BUGS = {
         "fails": ["test_forward_structure", "test_forward_values", "test_forward_gradients"],
         "says": ["activation was not applied"],
     },
+    "forward_untrimmed_weights": {
+        "what": "forward pairs the model's own first-layer weights (all 784 positions) with the trimmed inputs",
+        "edits": [("forward", "for neuron in layer['neurons']:", "for neuron in mlp['layers'][i]['neurons']:")],
+        "fails": ["test_forward_values", "test_forward_gradients"],
+        "says": ["paired with the inputs left after dropping the zeros"],
+    },
     "forward_float_arithmetic": {
         "what": "forward sums w * x on the floats in node['data']: right values, but the graph is cut",
         "edits": [("forward", "act = add(act, multiply(w, x))",

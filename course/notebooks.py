@@ -176,13 +176,14 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     return ns
 
 
-def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=()):
+def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=(), manifest=None):
     """Run every code cell of nb in order, as the autograder would, but in this process.
 
     Test cells that raise lose their points; other cells that raise are recorded and skipped. Each question is
     graded on its own, as GuardedExecute grades it: a test cell's `### BEGIN REFERENCE` regions are taken out of it
     and registered once it is over, and the tests after it run with those trusted copies in place of the student's
-    functions (except the tests in end_to_end, which run with the student's own).
+    functions (except the end-to-end tests, `end_to_end` or the manifest's, which run with the student's own). A
+    failed test's message says first what explains it (kernel_guard.explain_failure), as GuardedExecute's does.
     Returns (failed test cell ids, {crashed cell id: error}); `messages`, a dict if given, receives
     {failed test cell id: "ErrorType: message"}, what the student reads. Much faster than nbgrader
     when the heavy training cells (and the tests that need them) are listed in `skip`.
@@ -191,10 +192,12 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=()):
     import io
     import warnings
 
-    from .nbgrader_ext.kernel_guard import LocalGuard, reference_regions
+    from .nbgrader_ext.kernel_guard import LocalGuard, reference_regions, test_label
 
     offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace
+    end_to_end = set(end_to_end) | (manifest.end_to_end_tests if manifest else set())
+    labels = {grade_id(c): test_label(grade_id(c), c.source) for c in nb.cells if is_test(c)}
     student = set().union(*(bound_names(c.source) for c in nb.cells if c.cell_type == "code" and is_solution(c)))
     guard = LocalGuard(ns, student)
     failed, crashed = [], {}
@@ -211,14 +214,24 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=()):
                     warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exec(compile(source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+            error = None
         except Exception as exc:  # noqa: BLE001 (a student's error of any kind)
-            if test:
-                failed.append(gid)
-                if messages is not None:
-                    messages[gid] = f"{type(exc).__name__}: {exc}"
-            else:
-                crashed[gid] = f"{type(exc).__name__}: {exc}"
+            error = exc
         finally:
             if test:
                 guard.leave(references, f"<{gid}: reference>")
+        if test:
+            guard.outcomes[gid] = error is None
+        else:
+            guard.cell_ran(bound_names(cell.source), error, f"cell {i} ({gid})")
+        if error is None:
+            continue
+        if test:
+            failed.append(gid)
+            if messages is not None:
+                needs = manifest.needs(gid, [t for t in guard.outcomes if t != gid]) if manifest else []
+                evalue = guard.explain(type(error).__name__, str(error), [(t, labels.get(t, t)) for t in needs])
+                messages[gid] = f"{type(error).__name__}: {evalue}"
+        else:
+            crashed[gid] = f"{type(error).__name__}: {error}"
     return failed, crashed

@@ -175,3 +175,32 @@ def test_a_forged_reply_is_not_taken_for_the_guards(kernel):
     _, channel = kernel
     other = GuardChannel(channel.execute)  # another secret: the guard's signature cannot match it
     assert other.send("report") is None
+
+
+# ---- what explains a failure ----
+
+def test_a_failure_says_first_which_earlier_test_it_needs_failed_and_which_error_left_a_name_unmade():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from course.manifest import Manifest
+    from course.notebooks import grade_in_process
+
+    def cell(gid, source, kind):
+        meta = {"grade_id": gid, "schema_version": 3, "grade": kind == "test", "solution": kind == "solution",
+                "locked": kind != "solution", "points": 1.0}
+        return new_code_cell(source, metadata={"nbgrader": meta})
+
+    nb = new_notebook(cells=[
+        cell("add", "def add(a, b):\n    return a - b", "solution"),
+        cell("test_add", '"""add: the sum."""\nassert add(2, 3) == 5, "add(2, 3) should be 5"', "test"),
+        cell("train", "def fit():\n    raise ValueError('the loss became nan')\n\n\nhistory = fit()", "provided"),
+        cell("test_trained", '"""the trained model."""\nassert history[-1] == 2', "test"),
+    ])
+    messages = {}
+    manifest = Manifest("demo", tests={"test_trained": {"end_to_end": True}})
+    failed, _ = grade_in_process(nb, messages=messages, manifest=manifest)
+    assert failed == ["test_add", "test_trained"]
+    said = messages["test_trained"]
+    assert said.startswith("NameError: the test of add (test_add) failed above, and this test needs it to pass"), said
+    assert "history was never made: cell 2 (train) stopped with ValueError: the loss became nan" in said
+    assert messages["test_add"] == "AssertionError: add(2, 3) should be 5", "a first failure says only its own"

@@ -46,7 +46,7 @@ from ..inspection import scan, withheld
 from ..manifest import manifest_of
 from ..notebooks import bound_names
 from .graded_master import graded_master
-from .kernel_guard import CHANNEL, install_code, reference_regions
+from .kernel_guard import CHANNEL, explain_failure, install_code, reference_regions, test_label
 from .sandbox import SandboxedKernelManager
 
 
@@ -135,6 +135,10 @@ class GuardedExecute(Execute):
         e2e = self._manifest.end_to_end_tests if self._manifest else frozenset()
         self._suspect = withheld(self._findings, nb, master, e2e) if master is not None else {}
         self._withheld = {}  # test id -> why, for the tests whose points wait for a person
+        # What explains a failure: the earlier tests' outcomes, the names cells that stopped left unmade.
+        self._labels = {grade_id(c): test_label(grade_id(c), c.source) for c in (master.cells if master else [])
+                        if is_test(c)}
+        self._outcomes, self._broken = {}, {}
         self._channel = GuardChannel(self._expression)
         self._attempts = []
         self._installed, self._stopped = False, None
@@ -248,7 +252,29 @@ class GuardedExecute(Execute):
         if test:
             self._score_on_errors_only(cell, guarded)
             self._withhold(cell, gid, [a for a in self._attempts if a.get("test") == gid])
+            self._explain(cell, gid)
+        else:
+            error = next((o for o in cell.outputs if o.output_type == "error"), None)
+            for name in bound_names(source):
+                if error is not None:
+                    self._broken[name] = (f"cell {index} ({gid or 'a cell of yours'})", f"{error.ename}: {error.evalue}")
+                else:
+                    self._broken.pop(name, None)
         return cell, resources
+
+    def _explain(self, cell, gid):
+        """A failed test's error says first what explains it (kernel_guard.explain_failure)."""
+        error = next((o for o in cell.outputs if o.output_type == "error"), None)
+        self._outcomes[gid] = error is None or error.ename == review.WITHHELD
+        if error is None or error.ename == review.WITHHELD:
+            return
+        earlier = [t for t in self._outcomes if t != gid]
+        needs = self._manifest.needs(gid, earlier) if self._manifest else []
+        failed = [self._labels.get(t, t) for t in needs if not self._outcomes[t]]
+        evalue = explain_failure(error.ename, error.evalue, failed, self._broken)
+        if evalue != error.evalue:
+            error.evalue = evalue
+            error.traceback = [*error.get("traceback", [])[:-1], f"{error.ename}: {evalue}"]
 
     def _withhold(self, cell, gid, attempts):
         """A test that passed, but that the static scan or the referee says the student's own code may not have

@@ -38,6 +38,7 @@ import inspect
 import json
 import linecache
 import os
+import re
 import site
 import sys
 import sysconfig
@@ -76,6 +77,35 @@ class ReferenceUnavailable(RuntimeError):
 
 
 _MISSING = object()
+
+
+# -- what explains a failure ------------------------------------------------------------------------------------------
+
+def test_label(gid, source):
+    """How a message names a test: its docstring's head ('add' for "add: forward value ..."), with its id."""
+    import ast as _ast
+
+    try:
+        doc = _ast.get_docstring(_ast.parse(source)) or ""
+    except SyntaxError:
+        doc = ""
+    head = doc.split(":", 1)[0].strip() if ":" in doc.split("\n", 1)[0] else ""
+    return f"the test of {head} ({gid})" if head and len(head) < 60 else gid
+
+
+def explain_failure(ename, evalue, failed_needs=(), broken=None):
+    """A failed test's error message (evalue, of an error named ename), with what explains it said first: the
+    earlier tests it needs that failed (their labels), and, for a NameError, the error that stopped the cell meant
+    to make the name (broken: {name: (which cell, its error)})."""
+    name = re.match(r"name '(\w+)' is not defined", evalue or "") if ename == "NameError" else None
+    if name and broken and name.group(1) in broken:
+        where, error = broken[name.group(1)]
+        evalue = f"{name.group(1)} was never made: {where} stopped with {error}"
+    if failed_needs:
+        them = "it" if len(failed_needs) == 1 else "them"
+        evalue = (f"{', '.join(failed_needs)} failed above, and this test needs {them} to pass: fix {them} first "
+                  f"(what follows may only be a consequence). {evalue}")
+    return evalue
 
 
 # -- the vault --------------------------------------------------------------------------------------------------------
@@ -182,6 +212,7 @@ class LocalGuard:
     def __init__(self, namespace, student_names=()):
         student = frozenset(student_names)
         self.vault = Vault(namespace, instructor=lambda: {k: v for k, v in namespace.items() if k not in student})
+        self.outcomes, self.broken, self.test = {}, {}, None
 
     def restore(self):
         pass
@@ -190,15 +221,31 @@ class LocalGuard:
         pass
 
     def enter(self, test, isolate=True):
+        self.test = test
         if isolate:
             self.vault.lend()
         else:
             self.vault.take_back()
         return {"ok": True, "attempts": []}
 
-    def leave(self, references="", label="<reference>"):
+    def leave(self, references="", label="<reference>", passed=None):
         self.vault.take_back()
+        if passed is not None:
+            self.outcomes[self.test] = bool(passed)
+        self.test = None
         return {"ok": True, "attempts": [], "registered": self.vault.register(references, label)}
+
+    def cell_ran(self, names, error=None, where="the cell that makes it"):
+        """A cell that binds `names` ran, and stopped on `error` (an exception, or None)."""
+        for name in names:
+            if error is not None:
+                self.broken[name] = (where, f"{type(error).__name__}: {error}")
+            else:
+                self.broken.pop(name, None)
+
+    def explain(self, ename, evalue, needs=()):
+        failed = [label for gid, label in needs if self.outcomes.get(gid) is False]
+        return explain_failure(ename, evalue, failed, self.broken)
 
 
 # -- the snapshot -----------------------------------------------------------------------------------------------------
@@ -240,6 +287,7 @@ class _Guard:
         self.secret = self.token = None
         self.attempts, self.unreported, self.dropped = [], [], 0
         self.test = None
+        self.outcomes, self.broken = {}, {}  # test id -> passed; name -> (which cell, the error that stopped it)
         self.local = threading.local()
         self.guard_file = guard_file
         self.forbidden = [os.path.abspath(p) for p in forbidden]
@@ -254,6 +302,7 @@ class _Guard:
         self.stdlib = tuple(sorted({os.path.join(os.path.realpath(p), "") for p in
                                     (paths.get("stdlib"), paths.get("platstdlib")) if p}))
         self.vault = Vault(shell.user_ns, instructor=lambda: {k: v for k, (v, _) in self.remembered.items()})
+        shell.events.register("post_run_cell", self.after_cell)
         self._snapshot(trusted_modules)
 
     # -- snapshot and restore -----------------------------------------------------------------------------------------
@@ -339,6 +388,26 @@ class _Guard:
                 del user_ns[name]
         for name, (value, plain) in self.remembered.items():
             user_ns[name] = copy.deepcopy(value) if plain else value
+
+    def after_cell(self, result):
+        """IPython's post_run_cell: remember which names a cell that stopped on an error left unmade."""
+        if self.test is not None:
+            return
+        import ast as _ast
+
+        error = result.error_in_exec or result.error_before_exec
+        try:
+            tree = _ast.parse(result.info.raw_cell if result.info else "")
+        except SyntaxError:
+            return
+        names = {t.id for node in tree.body for t in _ast.walk(node) if isinstance(t, _ast.Name)
+                 and isinstance(t.ctx, _ast.Store)} | {node.name for node in tree.body if isinstance(
+                     node, (_ast.FunctionDef, _ast.ClassDef))}
+        for name in names:
+            if error is not None:
+                self.broken[name] = ("the cell that makes it", f"{type(error).__name__}: {error}")
+            else:
+                self.broken.pop(name, None)
 
     # -- where code comes from ----------------------------------------------------------------------------------------
     def origin(self, filename):
@@ -445,7 +514,7 @@ class _Guard:
     def _command(self, caller, key=None, command=None, payload=None, nonce="", box=None):
         armed = self.secret is not None
         authentic = armed and isinstance(key, str) and hmac.compare_digest(key, self.secret)
-        if armed and not authentic and command != "restore":
+        if armed and not authentic and command not in ("restore", "explain"):
             self._record(CHANNEL, f"sends the guard the command {command!r} without its key", self._culprit(caller))
             raise Refused("grading refuses this to the notebook's code: it sends commands to the grading guard")
         reply = {"command": command, "nonce": nonce, "ok": True, "error": None}
@@ -467,10 +536,15 @@ class _Guard:
                     self.vault.take_back()
             elif command == "leave":
                 self.vault.take_back()
+                if "passed" in payload:
+                    self.outcomes[self.test] = bool(payload["passed"])
                 self.test = None
                 reply["registered"] = self.vault.register(payload.get("references") or "",
                                                           payload.get("label") or "<reference>")
                 self._forget_tests()
+            elif command == "explain":
+                failed = [label for gid, label in payload.get("needs", []) if self.outcomes.get(gid) is False]
+                reply["message"] = explain_failure(payload.get("ename"), payload.get("evalue"), failed, self.broken)
             elif command != "report":
                 raise ValueError(f"unknown command {command!r}")
         except Refused:
@@ -549,5 +623,13 @@ def enter(test, isolate=True):
     return command("enter", {"test": test, "isolate": isolate})
 
 
-def leave(references="", label="<reference>"):
-    return command("leave", {"references": references, "label": label})
+def leave(references="", label="<reference>", passed=None):
+    payload = {"references": references, "label": label}
+    if passed is not None:
+        payload["passed"] = passed
+    return command("leave", payload)
+
+
+def explain(ename, evalue, needs=()):
+    """explain_failure with what the guard saw in this kernel: needs: [(test id, label)] this test needs."""
+    return command("explain", {"ename": ename, "evalue": evalue, "needs": [list(n) for n in needs]})["message"]

@@ -69,8 +69,9 @@ def build(name, root, out=None):
         }
         stub = prompt(root)
         guard = _guard(master, root)
-        e2e = manifest_of(name, root).end_to_end_tests
-        nb = otter_master(master, name, generate, stub, guard["remember"], e2e)
+        manifest = manifest_of(name, root)
+        e2e = manifest.end_to_end_tests
+        nb = otter_master(master, name, generate, stub, guard["remember"], manifest)
         _badge(nb, name)
         write(nb, src)
         # The plugin needs the student notebook's instructor cells, which otter assign makes: assign twice, the
@@ -83,7 +84,7 @@ def build(name, root, out=None):
                                               "statements": review.statements(_reference_source(student, SETUP_ID))}]
         generate["plugins"] = [{PLUGIN: {"cells": reference, "guard": guard,
                                          "review": {"plan": plan, "end_to_end": sorted(e2e)}}}]
-        nb.cells[0] = otter_master(master, name, generate, stub, guard["remember"], e2e).cells[0]
+        nb.cells[0] = otter_master(master, name, generate, stub, guard["remember"], manifest).cells[0]
         write(nb, src)
         dist = _assign(src, work / "dist")
         student = read(dist / "student" / f"{name}.ipynb")

@@ -24,7 +24,7 @@ import yaml
 from nbgrader.preprocessors import ClearSolutions
 
 from ..cells import grade_id, is_locked, is_solution, is_test, is_written_answer, points
-from ..nbgrader_ext.kernel_guard import reference_regions
+from ..nbgrader_ext.kernel_guard import reference_regions, test_label
 from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, drop_regions
 from .plugin import CELL_KEY, CHECK_PREFIX, GRADING_VARIABLE, GUARD_MODULE
 
@@ -70,25 +70,32 @@ GUARDED = '''\
 '''
 LEAVE = '''\
     if guard is not None:
-        refused = [a for a in guard.leave({references!r}, {label!r}).get("attempts", []) if a.get("test") == {gid!r}]
-        if refused and message is None:
-            message = ("WithheldForReview: this test passed, but its points are withheld until a person has read the "
-                       "code behind it: while it ran, the grader refused the notebook's code: " + "; ".join(
+        refused = [a for a in guard.leave({references!r}, {label!r}, failure is None).get("attempts", [])
+                   if a.get("test") == {gid!r}]
+        if refused and failure is None:
+            failure = ("WithheldForReview", "this test passed, but its points are withheld until a person has read "
+                       "the code behind it: while it ran, the grader refused the notebook's code: " + "; ".join(
                            f"it {{a['detail']}} ({{a.get('line', '')}})" for a in refused))
+        elif failure is not None:
+            failure = (failure[0], guard.explain(failure[0], failure[1], {needs!r}))
 '''
 TEST_CASE = '''\
 def {function}(env):
 {while_grading}{guarded}    source = {source!r}
+    failure = None
     try:
         exec(compile(source, {label!r}, "exec"), env)
-        message = None
     except NotImplementedError as error:
-        message = str(error) or "a task this test needs is not done yet: its `raise NotImplementedError()` is still there"
+        failure = ("NotImplementedError", str(error) or "a task this test needs is not done yet: its "
+                   "`raise NotImplementedError()` is still there")
     except AssertionError as error:
-        message = str(error) or "an assertion of the test failed"
+        failure = ("AssertionError", str(error) or "an assertion of the test failed")
     except (Exception, SystemExit) as error:  # sys.exit() in a student's function fails this test only
-        message = f"{{type(error).__name__}}: {{error}}"
-{leave}{remember}    if message is not None:
+        failure = (type(error).__name__, str(error))
+{leave}{remember}    if failure is not None:
+        ename, message = failure
+        if ename not in ("AssertionError", "NotImplementedError"):
+            message = f"{{ename}}: {{message}}"
         for line in source.split("\\n"):  # the test's own lines, should student code have put them in the message
             if len(line.strip()) >= 12:
                 message = message.replace(line.strip(), "[a line of the test]")
@@ -111,15 +118,17 @@ def _config_cell(kind, config=None):
     return _raw(text.rstrip())
 
 
-def test_case(gid, source, hidden, remember=(), isolate=True):
+def test_case(gid, source, hidden, remember=(), isolate=True, needs=()):
     """The source of one otter test cell (exception-based format) that runs `source` as grade cell `gid`; a
     hidden one runs inside the guard (isolated: the trusted copies of earlier questions' functions lent), hands it
-    the source's reference regions afterwards, and has it remember the names `remember`."""
+    the source's reference regions afterwards, has it remember the names `remember`, and on failure says first which
+    of the tests it needs ([(id, label)]) failed above."""
     function = f"test_{'hidden' if hidden else 'visible'}"
     while_grading = "" if hidden else WHILE_GRADING.format(variable=GRADING_VARIABLE)
     source, references = reference_regions(source)
     guarded = GUARDED.format(module=GUARD_MODULE, gid=gid, isolate=isolate) if hidden else ""
-    leave = LEAVE.format(references=references, label=f"<{gid}: reference>", gid=gid) if hidden else ""
+    leave = LEAVE.format(references=references, label=f"<{gid}: reference>", gid=gid,
+                         needs=[list(n) for n in needs]) if hidden else ""
     names = REMEMBER.format(names=list(remember)) if hidden and remember else ""
     body = TEST_CASE.format(function=function, source=source, label=f"<{gid}>", while_grading=while_grading,
                             guarded=guarded, leave=leave, remember=names)
@@ -171,10 +180,11 @@ def _tagged(cell, gid, locked):
     return cell
 
 
-def otter_master(master, name, generate, prompt_lines, remember=None, end_to_end=frozenset()):
+def otter_master(master, name, generate, prompt_lines, remember=None, manifest=None):
     """The otter master of nbgrader master `master` (assignment `name`); `generate`: otter's grading config;
     `prompt_lines`: what students see in place of a solution (prompt(root)); `remember`: {test grade id: names
-    the guard records after it} (guard_plan); `end_to_end`: the tests that run with the student's own code."""
+    the guard records after it} (guard_plan); `manifest`: the assignment's (its end-to-end tests, what tests need)."""
+    earlier, labels = [], {grade_id(c): test_label(grade_id(c), c.source) for c in master.cells if is_test(c)}
     config = {
         "name": name,
         "init_cell": False,  # the notebook's own first cell starts otter (and installs it in Colab)
@@ -204,10 +214,12 @@ def otter_master(master, name, generate, prompt_lines, remember=None, end_to_end
             question = {"name": gid, "points": points(cell), "all_or_nothing": True}
             cells += [_config_cell("BEGIN QUESTION", question), _config_cell("BEGIN TESTS"),
                       nbformat.v4.new_code_cell(test_case(gid, visible_part(cell.source), hidden=False)),
-                      nbformat.v4.new_code_cell(test_case(gid, whole_test(cell.source), hidden=True,
-                                                          remember=(remember or {}).get(gid, ()),
-                                                          isolate=gid not in end_to_end)),
+                      nbformat.v4.new_code_cell(test_case(
+                          gid, whole_test(cell.source), hidden=True, remember=(remember or {}).get(gid, ()),
+                          isolate=not (manifest and manifest.end_to_end(gid)),
+                          needs=[(t, labels[t]) for t in (manifest.needs(gid, earlier) if manifest else [])])),
                       _config_cell("END TESTS"), _config_cell("END QUESTION")]
+            earlier.append(gid)
         elif is_written_answer(cell):
             answer = _tagged(cell, gid, locked=False)
             cells += [_config_cell("BEGIN QUESTION", {"name": gid, "points": points(cell), "manual": True}),

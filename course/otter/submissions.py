@@ -125,7 +125,7 @@ def grade_in_process(nb, zip_path, skip=()):
     from otter.test_files import ExceptionTestFile
 
     from ..nbgrader_ext.kernel_guard import GUARD_MODULE, LocalGuard
-    from ..notebooks import offscreen_pyplot
+    from ..notebooks import bound_names, offscreen_pyplot
     from .convert import SETUP_ID, check_cell_question
     from .plugin import GRADING_VARIABLE, restore
 
@@ -137,7 +137,7 @@ def grade_in_process(nb, zip_path, skip=()):
     result = {}
     os.environ[GRADING_VARIABLE] = "otter"
     # The tests enter and leave the guard (each question graded on its own): here, one over this namespace.
-    sys.modules[GUARD_MODULE] = LocalGuard(ns, plugin_config(config).get("guard", {}).get("student", ()))
+    guard = sys.modules[GUARD_MODULE] = LocalGuard(ns, plugin_config(config).get("guard", {}).get("student", ()))
     try:
         for cell in nb.cells:
             gid = cell_id(cell)
@@ -156,8 +156,10 @@ def grade_in_process(nb, zip_path, skip=()):
                     continue
                 try:
                     exec(compile(cell.source, f"<{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
-                except Exception:  # noqa: BLE001,S110 (a student's error: later tests lose their points)
-                    pass
+                    error = None
+                except Exception as exc:  # noqa: BLE001 (a student's error: later tests lose their points)
+                    error = exc
+                guard.cell_ran(bound_names(cell.source), error)
     finally:
         os.environ.pop(GRADING_VARIABLE, None)
         sys.modules.pop(GUARD_MODULE, None)
