@@ -233,6 +233,10 @@ def plan(cells):
         entry = {"id": gid, "kind": kind, "statements": statements(body)}
         if kind == "test":
             entry["references"] = sorted(n for n in bound(references) if not n.startswith("_"))
+        else:  # every name the cell binds, in its functions too: code after a student's part may read them
+            tree = parse(body)
+            entry["names"] = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                                     and isinstance(n.ctx, ast.Store)} | bound(body)) if tree else []
         out.append(entry)
     return out
 
@@ -243,6 +247,7 @@ def test_only_names(instructor_plan):
     for entry in instructor_plan:
         names = set().union(*(set(s[2]) for s in entry["statements"])) if entry["statements"] else set()
         (tests if entry["kind"] == "test" else others).update(names)
+        others.update(entry.get("names", ()))
     return frozenset(tests - others)
 
 

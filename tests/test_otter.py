@@ -522,7 +522,8 @@ def test_plugin_selects_the_grading_budgets_through_the_kernels_environment(monk
 @pytest.mark.slow
 def test_the_zips_plugin_distribution_builds_as_the_grading_image_installs_it(built, tmp_path):
     """Gradescope pip-installs files/course-otter-plugin/ from the zip (environment.yml names it): it builds into a
-    wheel holding plugin.py alone, requiring the otter-grader the zip's image gets."""
+    wheel holding the plugin, the grading guard and the review scan alone, requiring the otter-grader the zip's
+    image gets."""
     _, zip_path = _edition(built, "model_fitting")
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(tmp_path / "source")
@@ -538,5 +539,6 @@ def test_the_zips_plugin_distribution_builds_as_the_grading_image_installs_it(bu
         names = whl.namelist()
         meta = next(whl.read(n).decode() for n in names if n.endswith("METADATA"))
     assert {n for n in names if n.endswith(".py")} == {"course/__init__.py", "course/otter/__init__.py",
-                                                        "course/otter/plugin.py"}
+                                                        "course/otter/plugin.py", "course/nbgrader_ext/__init__.py",
+                                                        "course/nbgrader_ext/kernel_guard.py", "course/review.py"}
     assert "Requires-Dist: otter-grader==7.0.0" in meta

@@ -9,7 +9,7 @@ from course.inspection import master_plan, notebook_cells, scan, withheld
 from course.manifest import manifest_of
 from course.notebooks import cell_by_id, read
 from course.paths import master_path
-from course.submissions import catalog, reference, variant
+from course.submissions import blank, catalog, reference, variant
 
 ASSIGNMENTS = assignments(ROOT)
 
@@ -53,9 +53,10 @@ def test_the_scan_leaves_ordinary_code_alone(what):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_no_reference_solution_or_correct_variant_is_flagged(name):
+def test_no_reference_solution_blank_release_or_correct_variant_is_flagged(name):
     master = read(master_path(name, ROOT))
-    subs = {"reference": reference(name, ROOT)} | {v: variant(name, v, ROOT) for v in catalog(name, ROOT).VARIANTS}
+    subs = {"reference": reference(name, ROOT), "blank": blank(name, ROOT)} | \
+        {v: variant(name, v, ROOT) for v in catalog(name, ROOT).VARIANTS}
     for label, nb in subs.items():
         assert not scan(nb, master), (label, scan(nb, master))
 
