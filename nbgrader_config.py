@@ -50,8 +50,8 @@ c.Autograde.pre_convert_hook = functools.partial(nbgrader_hook, HERE)
 c.Autograde.sanitize_preprocessors = [nbp.ClearOutput, CheckSubmission, nbp.DeduplicateIds, nbp.OverwriteKernelspec,
                                       nbp.OverwriteCells, nbp.CheckCellMetadata]
 # Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/nbgrader_ext/sandbox.py) with the grading
-# guard (course/nbgrader_ext/kernel_guard.py): each question graded on its own, with no trusted copy of its code in
-# reach; it withholds the points of tests a person must look at first (course/review.py). Then nbgrader's steps limit
+# guard (course/integrity/guard.py): each question graded on its own, with no trusted copy of its code in
+# reach; it withholds the points of tests a person must look at first (course/integrity/review.py). Then nbgrader's steps limit
 # the output and save the scores, and WithholdForReview marks the withheld tests as needing a grader.
 c.Autograde.autograde_preprocessors = [GuardedExecute, nbp.IgnorePattern, ClearMetadataPreprocessor, nbp.LimitOutput,
                                        nbp.SaveAutoGrades, WithholdForReview, ApplyLatePenalty, nbp.CheckCellMetadata]

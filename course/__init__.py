@@ -4,12 +4,9 @@ Run `python -m course --help` (or `course --help`) for the commands. Every comma
 given by --root, by default the current directory; course/paths.py says where its files live.
 """
 
-from .paths import assignments, master_path, release_path
+from .paths import STUDENT_REPO, assignments, master_path, release_path
 
 __all__ = ["EXTRA_CREDIT_PREFIX", "STUDENT_REPO", "assignments", "master_path", "release_path"]
-
-# The student-facing GitHub repository that `python -m course publish` fills; Colab links point there.
-STUDENT_REPO = "dlfs-course/dl-from-scratch-student"
 
 # Grade cells whose id starts with this prefix are extra credit: reported apart from the core score.
 EXTRA_CREDIT_PREFIX = "ec_"

@@ -4,7 +4,7 @@
   or ignore, and which code should a human read. fix_name() gives a renamed download ("Copy of
   model_fitting.ipynb", "model_fitting (1).ipynb") the name nbgrader expects. Intake calls both.
 - identify(nb, assignment, root): is this the assignment's notebook at all (used by CheckSubmission too).
-- suspicious(nb, master): student code a person must read (course/review.py: code that reaches for what the tests
+- suspicious(nb, master): student code a person must read (course/integrity/review.py: code that reaches for what the tests
   keep, or tampers with the grader), for intake's report; scan() and withheld() give it to GuardedExecute.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import review
 from .cells import grade_id, is_locked, is_solution, is_test
+from .integrity import review
 from .paths import assignments, master_path
 
 _COPY_NAME = re.compile(r"^(copy of\s+)*(?P<stem>.+?)(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s*copy)*(\.ipynb)+$", re.IGNORECASE)
@@ -31,14 +31,14 @@ def ids(nb):
 
 
 def suspicious(nb, master):
-    """[(cell index, line number, line, why)] for student code a human should read (course.review's findings: every
+    """[(cell index, line number, line, why)] for student code a human should read (course.integrity.review's findings: every
     cell but the master's locked ones, whose source is replaced while grading anyway)."""
     return [(f.cell, f.line, f.code, f.why + (" (its questions are withheld until then)" if f.severity == review.WITHHOLD
                                               else "")) for f in scan(nb, master)]
 
 
 def master_plan(master):
-    """course.review.plan() of an nbgrader master: its code cells as tests, provided (locked) cells and solutions."""
+    """course.integrity.review.plan() of an nbgrader master: its code cells as tests, provided (locked) cells and solutions."""
     cells = []
     for cell in master.cells:
         if cell.cell_type != "code":
@@ -55,12 +55,12 @@ def notebook_cells(nb):
 
 
 def scan(nb, master):
-    """course.review's findings in an nbgrader notebook, against its master."""
+    """course.integrity.review's findings in an nbgrader notebook, against its master."""
     return review.scan_cells(notebook_cells(nb), master_plan(master))
 
 
 def withheld(findings, nb, master, end_to_end=frozenset()):
-    """{test id: [why]}: the tests of nb whose points wait for a person (course.review.withheld_tests)."""
+    """{test id: [why]}: the tests of nb whose points wait for a person (course.integrity.review.withheld_tests)."""
     return review.withheld_tests(findings, notebook_cells(nb), master_plan(master), end_to_end)
 
 

@@ -183,7 +183,7 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=(), 
     graded on its own, as GuardedExecute grades it: a test cell's `### BEGIN REFERENCE` regions are taken out of it
     and registered once it is over, and the tests after it run with those trusted copies in place of the student's
     functions (except the end-to-end tests, `end_to_end` or the manifest's, which run with the student's own). A
-    failed test's message says first what explains it (kernel_guard.explain_failure), as GuardedExecute's does.
+    failed test's message says first what explains it (integrity.guard.explain_failure), as GuardedExecute's does.
     Returns (failed test cell ids, {crashed cell id: error}); `messages`, a dict if given, receives
     {failed test cell id: "ErrorType: message"}, what the student reads. Much faster than nbgrader
     when the heavy training cells (and the tests that need them) are listed in `skip`.
@@ -192,7 +192,7 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=(), 
     import io
     import warnings
 
-    from .nbgrader_ext.kernel_guard import LocalGuard, reference_regions, test_label
+    from .integrity.guard import LocalGuard, reference_regions, test_label
 
     offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace

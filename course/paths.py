@@ -9,6 +9,9 @@ import copy
 import functools
 from pathlib import Path
 
+# The student-facing GitHub repository that `python -m course publish` fills; Colab links point there.
+STUDENT_REPO = "dlfs-course/dl-from-scratch-student"
+
 
 class NotACourse(FileNotFoundError):
     """The folder is not a course root: it has no source/ folder of master notebooks."""
@@ -65,6 +68,18 @@ def release_path(assignment, root):
 def reports_dir(root, assignment):
     """reports/<assignment>/: grades, class report, failures, intake report and worker logs."""
     return Path(root).resolve() / "reports" / assignment
+
+
+def otter_dir(root):
+    """dist/otter/: the otter (Gradescope) edition, one folder per assignment (`python -m course otter`)."""
+    return Path(root).resolve() / "dist" / "otter"
+
+
+def colab_url(assignment, github=STUDENT_REPO, otter=False):
+    """The link that opens an assignment's student notebook in Google Colab from the student repository on GitHub
+    (`python -m course publish` fills it): <a>/<a>.ipynb, or with otter the Gradescope edition's otter/<a>/<a>.ipynb."""
+    folder = f"otter/{assignment}" if otter else assignment
+    return f"https://colab.research.google.com/github/{github}/blob/main/{folder}/{assignment}.ipynb"
 
 
 def catalog_path(root, assignment):

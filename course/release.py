@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import STUDENT_REPO
 from .notebooks import leaks, read, sync_provided, write
-from .paths import NotACourse, assignments, master_path, notebook_path, release_path
+from .paths import STUDENT_REPO, NotACourse, assignments, colab_url, master_path, notebook_path, otter_dir, release_path
 
 # What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
 COURSE_FILES = ["source", "release", "catalog", "course", "nbgrader_config.py", "ruff.toml"]
@@ -63,10 +62,6 @@ def feedback(name, root):
     nbgrader("generate_feedback", name, "--force", root=root)
 
 
-def colab_url(github, name):
-    return f"https://colab.research.google.com/github/{github}/blob/main/{name}/{name}.ipynb"
-
-
 def publish(dest, root, github=STUDENT_REPO, otter=False):
     """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`; with
     otter, also each assignment's otter (Gradescope) student notebook from dist/otter/ as otter/<a>/<a>.ipynb."""
@@ -78,13 +73,12 @@ def publish(dest, root, github=STUDENT_REPO, otter=False):
     names = assignments(root)
     for name in names:
         src = release_path(name, root)
-        text = src.read_text().replace(colab_url(STUDENT_REPO, name), colab_url(github, name))
+        text = src.read_text().replace(colab_url(name), colab_url(name, github))
         target = dest / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-        lines.append(f"- [{name}]({colab_url(github, name)}) "
-                     f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                     f"({colab_url(github, name)})")
+        url = colab_url(name, github)
+        lines.append(f"- [{name}]({url}) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})")
     if otter:
         lines += _publish_otter(dest, root, github, names)
     (dest / "README.md").write_text("\n".join(lines) + "\n")
@@ -94,23 +88,20 @@ def publish(dest, root, github=STUDENT_REPO, otter=False):
 
 def _publish_otter(dest, root, github, names):
     """Copy the otter student notebooks (not their autograder zips) into dest/otter/; README lines."""
-    from .otter import colab_url as otter_url
-    from .otter import default_out
-
-    missing = [n for n in names if not (default_out(root) / n / "student" / f"{n}.ipynb").is_file()]
+    missing = [n for n in names if not (otter_dir(root) / n / "student" / f"{n}.ipynb").is_file()]
     if missing:
-        raise NotACourse(f"no otter edition of {', '.join(missing)} in {default_out(root)}: run "
+        raise NotACourse(f"no otter edition of {', '.join(missing)} in {otter_dir(root)}: run "
                          f"`python -m course otter` first")
     lines = ["", "## On Gradescope", "",
              ("If your course grades on Gradescope, open these instead; run their first cell, then upload the "
              "downloaded .ipynb to the Gradescope assignment."), ""]
     for name in names:
-        text = (default_out(root) / name / "student" / f"{name}.ipynb").read_text()
+        text = (otter_dir(root) / name / "student" / f"{name}.ipynb").read_text()
         target = dest / "otter" / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text.replace(otter_url(name), otter_url(name, github)))
-        lines.append(f"- [{name}]({otter_url(name, github)}) [![Open In Colab]"
-                     f"(https://colab.research.google.com/assets/colab-badge.svg)]({otter_url(name, github)})")
+        target.write_text(text.replace(colab_url(name, otter=True), colab_url(name, github, otter=True)))
+        url = colab_url(name, github, otter=True)
+        lines.append(f"- [{name}]({url}) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})")
     return lines
 
 

@@ -1,4 +1,4 @@
-"""The grading guard (course/nbgrader_ext/kernel_guard.py): its vault in this process, its referee and its command
+"""The grading guard (course/integrity/guard.py): its vault in this process, its referee and its command
 channel in a real kernel, the way GuardedExecute drives them."""
 
 import textwrap
@@ -6,8 +6,7 @@ import textwrap
 import jupyter_client
 import pytest
 
-from course.nbgrader_ext.guarded_execute import GuardChannel
-from course.nbgrader_ext.kernel_guard import (
+from course.integrity.guard import (
     GUARD_MODULE,
     LocalGuard,
     ReferenceUnavailable,
@@ -15,6 +14,7 @@ from course.nbgrader_ext.kernel_guard import (
     install_code,
     reference_regions,
 )
+from course.nbgrader_ext.guarded_execute import GuardChannel
 
 # ---- the vault: trusted copies kept out of the notebook, lent during other questions' tests ----
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from checkout import ROOT
 
-from course import STUDENT_REPO, assignments, master_path, release_path
+from course import assignments, master_path, release_path
 from course.notebooks import (
     HIDDEN_BEGIN,
     HIDDEN_END,
@@ -26,7 +26,7 @@ from course.notebooks import (
     provided_text,
     read,
 )
-from course.release import colab_url
+from course.paths import colab_url
 
 ASSIGNMENTS = assignments(ROOT)
 # What Colab has preinstalled, besides the standard library.
@@ -140,7 +140,7 @@ def test_release_runs_in_stock_colab(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_links_to_its_colab_copy(name):
     text = release_path(name, ROOT).read_text()
-    assert colab_url(STUDENT_REPO, name) in text
+    assert colab_url(name) in text
     json.loads(text)
     assert re.search(r"colab-badge\.svg", text)
 

@@ -11,6 +11,7 @@ from checkout import ROOT
 from course import EXTRA_CREDIT_PREFIX, assignments, demo, master_path, release, release_path
 from course.nbgrader_ext.preflight import GradingSetupError
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
+from course.paths import colab_url
 from course.report import lost_points
 from course.submissions import catalog
 
@@ -93,7 +94,7 @@ def test_publish_copies_release_and_readme_with_colab_links(tmp_path):
     assert files == ["README.md"] + [f"{n}/{n}.ipynb" for n in ASSIGNMENTS]
     readme = (dest / "README.md").read_text()
     for name in ASSIGNMENTS:
-        url = release.colab_url("someone/course-student", name)
+        url = colab_url(name, "someone/course-student")
         assert url in readme
         assert url in (dest / name / f"{name}.ipynb").read_text(), "the notebook's badge should point to the new repo"
         assert "BEGIN SOLUTION" not in (dest / name / f"{name}.ipynb").read_text()

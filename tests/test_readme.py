@@ -55,6 +55,8 @@ README_COMMANDS = {
     "python -m course report <a> --lms canvas\\|moodle": ("test", "tests/test_term.py, both, every number checked"),
     "python -m course catalog --write": ("here", ["python -m course catalog --write"]),
     "pip install -r benchmarks/requirements.txt": ("not run", "Benchmarks are run by hand, not by the suite"),
+    "pip install -r requirements-test.txt": ("test", ".ci/run installs exactly this file before the suite"),
+    "pip install -c requirements.txt .": ("test", "tests/test_packaging.py, in a fresh venv, then the demo and otter"),
     "python -m course otter <a> [--out DIR]": ("test", "tests/test_otter.py (fixture built), both assignments"),
     "python -m course otter": ("test", "tests/test_otter.py, as `python -m course otter <a>`"),
     "otter run": ("test", "tests/test_otter.py, as the `otter run -a ...` line below"),

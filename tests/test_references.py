@@ -12,8 +12,8 @@ from checkout import ROOT
 
 from course import assignments
 from course.cells import grade_id, is_solution, is_test
+from course.integrity.guard import LocalGuard, reference_regions
 from course.manifest import manifest_of
-from course.nbgrader_ext.kernel_guard import LocalGuard, reference_regions
 from course.notebooks import bound_names, offscreen_pyplot
 from course.submissions import catalog, reference
 

@@ -1,11 +1,12 @@
-"""course/review.py: the static scan of the code students write, and which questions a finding withholds."""
+"""course/integrity/review.py: the static scan of the code students write, and which questions a finding withholds."""
 
 import nbformat
 import pytest
 from checkout import ROOT
 
-from course import assignments, review
+from course import assignments
 from course.inspection import master_plan, notebook_cells, scan, withheld
+from course.integrity import review
 from course.manifest import manifest_of
 from course.notebooks import cell_by_id, read
 from course.paths import master_path

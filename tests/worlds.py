@@ -142,6 +142,12 @@ def give_to(user, *paths):
         subprocess.run(["chown", "-R", "--no-dereference", f"{user.pw_uid}:{user.pw_gid}", str(path)], check=True)
 
 
+def pip_cache():
+    """The folder pip caches wheels in for the suite's own user (before any fresh HOME)."""
+    return subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def scratch(prefix):
     """A scratch folder every account can enter (pytest's own tmp folders are private to the suite's user)."""
     path = Path(tempfile.mkdtemp(prefix=prefix))

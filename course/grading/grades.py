@@ -15,7 +15,7 @@ NEEDS_REVIEW = "needs review"  # a status: some tests' points wait for a person 
 
 
 def flagged(root, name, student):
-    """Whether grading flagged the student's code for a person (course/review.py; the graded notebook's metadata)."""
+    """Whether grading flagged the student's code for a person (course/integrity/review.py; the graded notebook's metadata)."""
     path = notebook_path(root, "autograded", student, name)
     return path.is_file() and bool(read(path).metadata.get("course", {}).get("review", {}).get("needs_review"))
 
@@ -30,7 +30,7 @@ def scores(name, root, db_url=None):
     (0 until a grader scores the written answers in the formgrader), 'total', 'tests': {id: (score, max)},
     'submitted' (UTC, from timestamp.txt), 'late_hours', 'penalty' (the Term's late policy on the total), 'final'
     (total - penalty: the number that goes to the LMS), 'review' (the autograded tests whose points are withheld until
-    a person has looked: course/review.py) and 'status': 'graded', 'needs review: tests' while some are withheld, or
+    a person has looked: course/integrity/review.py) and 'status': 'graded', 'needs review: tests' while some are withheld, or
     'not graded: why' when the gradebook lacks a score for some test."""
     root = Path(root)
     master = read(master_path(name, root))

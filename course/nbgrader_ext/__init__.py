@@ -3,8 +3,9 @@
 - preflight.py: before the first submission (Autograde.pre_convert_hook), the sandbox and the data;
 - check_submission.py: sanitize, CheckSubmission (before nbgrader's DeduplicateIds and OverwriteCells);
 - guarded_execute.py: execute, GuardedExecute (nbgrader's Execute in a sandbox, with the guard);
-  sandbox.py: the bubblewrap kernel manager it starts kernels with; kernel_guard.py: the code it sends
-  into each kernel;
+  sandbox.py: the bubblewrap kernel manager it starts kernels with (course/integrity/guard.py is the code it
+  sends into each kernel);
+- withhold_for_review.py: after SaveAutoGrades, the tests course/integrity/review.py withholds wait for a person;
 - late_penalty.py: autograde and feedback, ApplyLatePenalty (the due date, and the late penalty on the score
   with the hand grades);
 - scrub_feedback.py: feedback, ScrubFeedback (no hidden-test source in what students see);

@@ -4,7 +4,7 @@ nbgrader_config.py puts it in place of Execute in Autograde.autograde_preprocess
 nbgrader's own, it
 
 - starts each kernel in the bubblewrap sandbox of course/nbgrader_ext/sandbox.py;
-- sends course/nbgrader_ext/kernel_guard.py into the kernel before the first cell and arms it with a secret of this
+- sends course/integrity/guard.py into the kernel before the first cell and arms it with a secret of this
   run; through it, asks the kernel to remember what each instructor cell defines and to restore all of that (numpy,
   builtins, hooks, helpers) before each test; every answer comes back signed with the secret, or the test scores 0;
 - grades each question on its own: a test cell's `### BEGIN REFERENCE` regions (trusted copies of the functions it
@@ -12,7 +12,7 @@ nbgrader's own, it
   student's code, to the tests of later questions only (the manifest's end-to-end tests run with the student's own);
 - withholds, until a person looks, the points of a test during which the guard refused student code a means of
   reaching what the tests keep (frames, the garbage collector, tracing), or that a means the static scan found
-  (course/review.py) could have won: the test scores 0 with a WithheldForReview error, and WithholdForReview marks
+  (course/integrity/review.py) could have won: the test scores 0 with a WithheldForReview error, and WithholdForReview marks
   it in the gradebook as needing a grader;
 - keeps test cells out of the kernel's input history (where hidden tests could be read back), and
   appends a random per-run token to each: a test whose output lacks it did not run to its end (an
@@ -40,13 +40,13 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
-from .. import review
 from ..cells import grade_id, is_grade, is_locked, is_solution, is_test
 from ..inspection import scan, withheld
+from ..integrity import review
+from ..integrity.guard import CHANNEL, explain_failure, install_code, reference_regions, test_label
 from ..manifest import manifest_of
 from ..notebooks import bound_names
 from .graded_master import graded_master
-from .kernel_guard import CHANNEL, explain_failure, install_code, reference_regions, test_label
 from .sandbox import SandboxedKernelManager
 
 
@@ -130,7 +130,7 @@ class GuardedExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         root = self.config.get("CourseDirectory", {}).get("root") or "."
         self._manifest = manifest_of(info.get("assignment"), root) if info.get("assignment") else None
-        # Code a person must read first, and the questions it could have won (course/review.py): withheld.
+        # Code a person must read first, and the questions it could have won (course/integrity/review.py): withheld.
         self._findings = scan(nb, master) if master is not None else []
         e2e = self._manifest.end_to_end_tests if self._manifest else frozenset()
         self._suspect = withheld(self._findings, nb, master, e2e) if master is not None else {}
@@ -263,7 +263,7 @@ class GuardedExecute(Execute):
         return cell, resources
 
     def _explain(self, cell, gid):
-        """A failed test's error says first what explains it (kernel_guard.explain_failure)."""
+        """A failed test's error says first what explains it (integrity.guard.explain_failure)."""
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
         self._outcomes[gid] = error is None or error.ename == review.WITHHELD
         if error is None or error.ename == review.WITHHELD:

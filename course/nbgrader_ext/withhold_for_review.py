@@ -1,5 +1,5 @@
 """WithholdForReview: after nbgrader's SaveAutoGrades, a test whose points GuardedExecute withheld (its
-WithheldForReview error: code the student's own work may not be behind, course/review.py) is marked in the gradebook
+WithheldForReview error: code the student's own work may not be behind, course/integrity/review.py) is marked in the gradebook
 as needing a grader, so that the formgrader lists it and the course's reports say "needs review".
 
 Its autograded score is 0 already (the error); a person who has read the code gives the points back in the
@@ -10,7 +10,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..cells import grade_id, is_test
-from ..review import WITHHELD
+from ..integrity.review import WITHHELD
 
 
 def withheld_tests(nb):

@@ -21,12 +21,12 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from .. import STUDENT_REPO, review
 from ..cells import grade_id, is_test
 from ..inspection import master_plan
+from ..integrity import review
 from ..manifest import manifest_of
 from ..notebooks import leaked_lines, leaks, read, write
-from ..paths import master_path
+from ..paths import colab_url, master_path, otter_dir
 from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, check_id, describe, otter_master, prompt
 from .plugin import CELL_KEY, cell_id
 
@@ -41,19 +41,11 @@ class OtterBuildError(RuntimeError):
     """`otter assign` failed or built something unfit to hand out; the message says what."""
 
 
-def default_out(root):
-    return Path(root) / "dist" / "otter"
-
-
-def colab_url(name, github=STUDENT_REPO):
-    return f"https://colab.research.google.com/github/{github}/blob/main/otter/{name}/{name}.ipynb"
-
-
 def build(name, root, out=None):
     """Build the otter edition of assignment `name` into out/<name>/ (student/ and autograder/). Returns that
     folder."""
     root = Path(root).resolve()
-    out = Path(out or default_out(root)).resolve() / name
+    out = Path(out or otter_dir(root)).resolve() / name
     master = read(master_path(name, root))
     with tempfile.TemporaryDirectory(prefix="course-otter-") as tmp:
         work = Path(tmp)
@@ -150,11 +142,13 @@ def _assign(src, dest):
     return dest
 
 
-PLUGIN_FILES = ("otter/plugin.py", "nbgrader_ext/kernel_guard.py", "review.py")  # standard library and otter only
+# The plugin's distribution: standard library, nbformat and otter only.
+PLUGIN_FILES = ("otter/plugin.py", "integrity/__init__.py", "integrity/guard.py", "integrity/review.py",
+                "integrity/restore.py")
 
 
 def _plugin_distribution(where):
-    """files/course-otter-plugin/: the plugin, the grading guard and the review scan (PLUGIN_FILES) as a distribution
+    """files/course-otter-plugin/: the plugin and course/integrity/ (PLUGIN_FILES) as a distribution
     of their own (no dependency on the rest of this package or on nbgrader), for the grading image to pip-install."""
     course = Path(__file__).resolve().parent.parent
     (where / "course").mkdir(parents=True)
@@ -169,7 +163,7 @@ def _plugin_distribution(where):
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
         f'[project]\nname = "{PLUGIN_DIST}"\nversion = "1.0"\ndescription = "The course kit\'s otter-grader plugin"\n'
         f'dependencies = ["otter-grader=={OTTER_VERSION}"]\n\n'
-        '[tool.setuptools]\npackages = ["course", "course.otter", "course.nbgrader_ext"]\n')
+        '[tool.setuptools]\npackages = ["course", "course.otter", "course.integrity"]\n')
 
 
 def _grading_requirements():
@@ -181,11 +175,9 @@ def _grading_requirements():
 
 
 def _badge(nb, name):
-    from ..release import colab_url as release_url
-
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = cell.source.replace(release_url(STUDENT_REPO, name), colab_url(name))
+            cell.source = cell.source.replace(colab_url(name), colab_url(name, otter=True))
 
 
 SETUP_TEMPLATE = '''\
@@ -268,4 +260,4 @@ def _unquoted(text):
     return "\n".join([text, *strings])
 
 
-__all__ = ["OtterBuildError", "build", "colab_url", "default_out", "student_problems", "summary"]
+__all__ = ["OtterBuildError", "build", "student_problems", "summary"]

@@ -24,7 +24,7 @@ import yaml
 from nbgrader.preprocessors import ClearSolutions
 
 from ..cells import grade_id, is_locked, is_solution, is_test, is_written_answer, points
-from ..nbgrader_ext.kernel_guard import reference_regions, test_label
+from ..integrity.guard import reference_regions, test_label
 from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, drop_regions
 from .plugin import CELL_KEY, CHECK_PREFIX, GRADING_VARIABLE, GUARD_MODULE
 

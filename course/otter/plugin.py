@@ -1,8 +1,8 @@
 """The otter-grader plugin that grades a submission the way nbgrader does here (Gradescope or `otter run`).
 
 Installed in the grading environment from the autograder zip (files/course-otter-plugin/, a distribution of this
-file, course/nbgrader_ext/kernel_guard.py and course/review.py: they import nothing but the standard library and
-otter), named in the zip's otter_config.json.
+file and course/integrity/: they import nothing but the standard library, nbformat and otter), named in the zip's
+otter_config.json.
 
 - before_grading: sets COURSE_AUTOGRADER=otter, which the notebook's kernel inherits; the master's setup cell
   reads it (like nbgrader's NBGRADER_EXECUTION) to train with the small grading budgets.
@@ -11,12 +11,12 @@ otter), named in the zip's otter_config.json.
   after the cell it followed, a duplicated one counts once (its last copy), and cell metadata a student could
   use to steer otter (`otter` keys) is dropped. The student's own cells and answers stay as they are.
 
-- before_execution also puts the nbgrader path's grading guard (course/nbgrader_ext/kernel_guard.py) into the
+- before_execution also puts the nbgrader path's grading guard (course/integrity/guard.py) into the
   notebook: a first cell installs it before any student code runs (its referee refuses notebook code the
   autograder's own files too: the tests and this plugin's configuration), a cell after each provided cell records
   the names tests rely on, and each hidden test enters and leaves the guard around its code: the names restored, the
   trusted copies of earlier questions' functions lent, its own handed to the guard once it is over.
-- before_execution scans the code the student wrote (course/review.py); after_grading withholds (scores 0, with
+- before_execution scans the code the student wrote (course/integrity/review.py); after_grading withholds (scores 0, with
   the reason) every question that code could have won, until a person regrades it on Gradescope.
 
 The instructor's cells come from the plugin's configuration (`cells`: the student notebook's identified cells
@@ -26,12 +26,12 @@ written by `python -m course otter`.
 
 import copy
 import os
-import uuid
 
 from otter.plugins import AbstractOtterPlugin
 
-from .. import review
-from ..nbgrader_ext.kernel_guard import GUARD_MODULE, install_code
+from ..integrity import review
+from ..integrity.guard import GUARD_MODULE, install_code
+from ..integrity.restore import restore as restore_cells
 
 CELL_KEY = "course"  # cell.metadata["course"]["id"]: which instructor cell this is
 CHECK_PREFIX = "check_"  # the id of a question's grader.check cell: CHECK_PREFIX + the question
@@ -43,41 +43,11 @@ def cell_id(cell):
 
 
 def restore(nb, reference):
-    """Put the instructor's cells of `reference` (a list of dicts, in notebook order) back into nb, in place.
-
-    Returns a list of what was changed, one line each (for the grading log)."""
-    import nbformat
-
-    changes = []
-    known = {r["id"]: r for r in reference}
-    last = {cell_id(c): i for i, c in enumerate(nb.cells) if cell_id(c) in known}
-    for i, cell in enumerate(nb.cells):
+    """Put the instructor's cells of `reference` (the plugin's `cells`: dicts in notebook order) back into nb, in
+    place, source included (course/integrity/restore.py). Returns what was changed, one line each."""
+    for cell in nb.cells:
         cell.get("metadata", {}).pop("otter", None)  # per-cell test calls are otter's, never a student's
-        gid = cell_id(cell)
-        if gid is None:
-            continue
-        if gid not in known or last[gid] != i:
-            cell.metadata.pop(CELL_KEY, None)  # an earlier copy, or an id the course never gave: an ordinary cell
-            changes.append(f"cell {i} ({gid}): {'a later copy is graded' if gid in known else 'unknown id'}")
-            continue
-        ref = known[gid]
-        if ref["locked"] and (cell.cell_type != ref["cell_type"] or cell.source != ref["source"]):
-            changes.append(f"cell {i} ({gid}): edited; the instructor's version is graded")
-            fresh = _new_cell(ref)
-            nb.cells[i] = fresh
-    present = {cell_id(c) for c in nb.cells}
-    anchor = None
-    for ref in reference:
-        if ref["locked"] and ref["id"] not in present:
-            where = max((i for i, c in enumerate(nb.cells) if cell_id(c) == anchor), default=-1) + 1
-            note = nbformat.v4.new_markdown_cell(f"*The autograder put back the next cell ({ref['id']}): it was "
-                                                 "missing from the submission.*")
-            nb.cells[where:where] = [note, _new_cell(ref)]
-            present.add(ref["id"])
-            changes.append(f"cell {ref['id']}: missing; put back")
-        if ref["id"] in present:
-            anchor = ref["id"]
-    return changes
+    return restore_cells(nb, reference, key=CELL_KEY, field="id", overwrite=True)
 
 
 def add_guard(nb, install, remember):
@@ -94,19 +64,9 @@ def add_guard(nb, install, remember):
     nb.cells = cells
 
 
-def _new_cell(ref):
-    import nbformat
-
-    make = nbformat.v4.new_code_cell if ref["cell_type"] == "code" else nbformat.v4.new_markdown_cell
-    cell = make(ref["source"])
-    cell.metadata[CELL_KEY] = {"id": ref["id"]}
-    cell["id"] = uuid.uuid4().hex[:8]
-    return cell
-
-
 def otter_cells(nb):
     """[(index, instructor id or None, source)] of a restored otter notebook's code cells, each grader.check cell
-    standing for the question it runs (so that course/review.py sees the tests where they run)."""
+    standing for the question it runs (so that course/integrity/review.py sees the tests where they run)."""
     out = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

@@ -124,7 +124,7 @@ def grade_in_process(nb, zip_path, skip=()):
 
     from otter.test_files import ExceptionTestFile
 
-    from ..nbgrader_ext.kernel_guard import GUARD_MODULE, LocalGuard
+    from ..integrity.guard import GUARD_MODULE, LocalGuard
     from ..notebooks import bound_names, offscreen_pyplot
     from .convert import SETUP_ID, check_cell_question
     from .plugin import GRADING_VARIABLE, restore

@@ -1,6 +1,6 @@
 """What a person must review before a submission's grades go out, and which questions wait for them.
 
-A grade must measure the student's own work. The grading guard (course/nbgrader_ext/kernel_guard.py) keeps trusted
+A grade must measure the student's own work. The grading guard (course/integrity/guard.py) keeps trusted
 copies of the graded functions out of the notebook and refuses it frames, the garbage collector and tracing; what no
 check inside the kernel can stop is code that reads the attributes of objects it was handed (a function's
 __globals__ or __closure__), looks names up by a computed string, reads the names the tests define, or runs
@@ -21,7 +21,7 @@ import builtins
 import re
 from collections import namedtuple
 
-from .nbgrader_ext.kernel_guard import CHANNEL, REFERENCE_BEGIN, reference_regions
+from .guard import CHANNEL, REFERENCE_BEGIN, reference_regions
 
 WITHHELD = "WithheldForReview"  # the error name of a test whose points wait for a person
 WITHHOLD, NOTE = "withhold", "note"  # how serious a finding is: it withholds what it can reach, or a person reads it
@@ -329,7 +329,7 @@ def where(attempt):
 
 
 def summary(findings, attempts, withheld_map):
-    """What the graded notebook's metadata records for the reports: course.review."""
+    """What the graded notebook's metadata records for the reports: course.integrity.review."""
     return {"needs_review": bool(withheld_map or attempts or any(f.severity == WITHHOLD for f in findings)),
             "withheld": {k: list(v) for k, v in sorted(withheld_map.items())},
             "findings": [{"cell": f.cell, "line": f.line, "code": f.code, "why": f.why, "severity": f.severity}
