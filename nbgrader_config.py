@@ -27,8 +27,9 @@ c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "dlfs"
-# An assignment's manifest (source/<a>/manifest.toml, course/manifest.py) is the grader's: never released.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "manifest.toml"]
+# An assignment's manifest and catalog (source/<a>/manifest.toml and catalog.py: course/manifest.py,
+# course/submissions.py) are the instructor's: never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "manifest.toml", "catalog.py"]
 
 # Training cells shrink their budgets while grading (NBGRADER_EXECUTION), but one cell may still
 # need a minute; a runaway submission is stopped after this many seconds per cell.
@@ -44,15 +45,16 @@ c.Autograde.pre_convert_hook = functools.partial(nbgrader_hook, HERE)
 
 # Autograde, step 1 (sanitize): CheckSubmission rejects a notebook of another assignment, resets every
 # cell's nbgrader metadata to the master's (dropping invented grade ids and all but the last copy of a
-# duplicated cell, which would stop nbgrader for the whole class), puts back deleted instructor cells,
-# and logs suspicious code for a human. nbgrader's OverwriteCells then restores the source (with hidden
-# tests) of every locked cell.
+# duplicated cell, which would stop nbgrader for the whole class) and puts back deleted instructor cells
+# (course/integrity/restore.py). nbgrader's OverwriteCells then restores the source (with hidden tests) of
+# every locked cell.
 c.Autograde.sanitize_preprocessors = [nbp.ClearOutput, CheckSubmission, nbp.DeduplicateIds, nbp.OverwriteKernelspec,
                                       nbp.OverwriteCells, nbp.CheckCellMetadata]
 # Step 2: GuardedExecute runs the notebook in a bubblewrap sandbox (course/nbgrader_ext/sandbox.py) with the grading
 # guard (course/integrity/guard.py): each question graded on its own, with no trusted copy of its code in
-# reach; it withholds the points of tests a person must look at first (course/integrity/review.py). Then nbgrader's steps limit
-# the output and save the scores, and WithholdForReview marks the withheld tests as needing a grader.
+# reach; it withholds the points of tests a person must look at first (course/integrity/review.py). Then
+# nbgrader's steps limit the output and save the scores, and WithholdForReview marks the withheld tests as
+# needing a grader.
 c.Autograde.autograde_preprocessors = [GuardedExecute, nbp.IgnorePattern, ClearMetadataPreprocessor, nbp.LimitOutput,
                                        nbp.SaveAutoGrades, WithholdForReview, ApplyLatePenalty, nbp.CheckCellMetadata]
 c.SandboxedKernelManager.memory_limit = 4 << 30  # bytes of address space per kernel (MemoryError beyond)

@@ -16,9 +16,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from common import ROOT, add_plot_option, machine, median_runs, save_figure, timed
+from common import add_plot_option, course, machine, median_runs, save_figure, timed
 
-from course import assignments, grading, release
+from course import grading, release
 from course.grading import autograde_class
 from course.notebooks import offscreen_pyplot, read
 from course.submissions import reference, write_submission
@@ -70,20 +70,21 @@ def main():
     args = parser.parse_args()
     print(f"machine: {machine()}")
     results = {}
-    for name in args.assignment or assignments(ROOT):
+    for name in args.assignment or course().names:
         with tempfile.TemporaryDirectory() as tmp:
-            root = release.copy_course(ROOT, tmp)
-            release.release(root, [name])
-            write_submission(reference(name, root), root, "reference", name)
-            grade = functools.partial(autograde_class, name, root, students=["reference"], force=True,
-                                      feedback=False, progress=False)
+            copy = release.copy_course(course(), tmp)
+            a = copy[name]
+            release.release(copy, [name])
+            write_submission(reference(a), a, "reference")
+            grade = functools.partial(autograde_class, a, students=["reference"], force=True, feedback=False,
+                                      progress=False)
             walls = timed(grade, reps=args.reps, warmup=args.warmup)
-            score = grading.scores(name, root)[0]
-            parts = part_times(read(root / "autograded" / "reference" / name / f"{name}.ipynb"))
+            score = grading.scores(a)[0]
+            parts = part_times(read(a.notebook("autograded", "reference")))
         total = sum(parts.values())
         print(f"\n{name}: autograde one reference submission, median of {args.reps} after {args.warmup} "
               f"warm-up: {median_runs(walls, '{:.1f}')} s wall; "
-              f"score {score['core']:.0f}/{score['core_max']:.0f} + {score['extra']:.0f} extra")
+              f"score {score.core:.0f}/{score.core_max:.0f} + {score.extra:.0f} extra")
         print(f"{'part':<28}{'seconds':>10}{'share':>8}")
         for part, secs in parts.items():
             print(f"{part:<28}{secs:>10.1f}{secs / total:>8.0%}")

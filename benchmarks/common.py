@@ -14,6 +14,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the course checkout these scripts measure
 
+
+def course():
+    """The Course of the checkout (course/course.py)."""
+    from course.course import Course
+
+    return Course.at(ROOT)
+
+
 # Thread-count variables of the BLAS libraries NumPy and PyTorch may use; read when a library loads.
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -105,10 +113,11 @@ def save_figure(fig, path):
     return path
 
 
-def load_master(assignment, skip=(), edit=None):
-    """Run the reference solution's code cells in-process (no test cells, not `skip`); the namespace."""
-    from course import master_path
-    from course.notebooks import read, run_cells, solution_notebook
+def load_master(assignment, roles=("loads", "trains", "demonstrates"), also=(), edit=None):
+    """Run the reference solution's code cells in-process: no test cells, none whose role (course/cells.py) is in
+    `roles`, none of the grade ids in `also`; the namespace."""
+    from course.notebooks import run_cells, solution_notebook
 
+    a = course()[assignment]
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_cells(solution_notebook(read(master_path(assignment, ROOT))), skip=skip, edit=edit, label=assignment)
+        return run_cells(solution_notebook(a.master()), skip={*a.cells(*roles), *also}, edit=edit, label=assignment)

@@ -17,24 +17,21 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, load_master, machine, median_runs, thread_env
-
-# Cells after the data that train or plot, besides the grid itself: not needed to run the grid.
-SKIP = {"train_mnist", "grid", "grid_plots", "curves", "load_cifar", "train_cifar"}
+from common import course, load_master, machine, median_runs, thread_env
 
 
 def measure_once():
     """In this process: the master's definitions and data, a warm-up, then the timed `grid` cell."""
-    from course import master_path
-    from course.notebooks import cell_by_id, read, solution_notebook
+    from course.notebooks import cell_by_id, solution_notebook
 
-    ns = load_master("model_fitting", SKIP)
+    # MNIST and the definitions: not the cells that train or plot (the grid is timed apart), not CIFAR-10.
+    ns = load_master("model_fitting", roles=("trains", "demonstrates"), also={"load_cifar"})
     np = ns["np"]
     np.random.seed(0)
     warm = ns["SimpleModel"]([ns["DenseLayer"](784, 64, "relu", "he"), ns["DenseLayer"](64, 10, "softmax")])
     ns["train_model"](warm, ns["X_train"][:2000], ns["y_train_oh"][:2000], ns["X_val"][:500], ns["y_val_oh"][:500],
                       epochs=1, verbose=False)
-    source = cell_by_id(solution_notebook(read(master_path("model_fitting", ROOT))), "grid").source
+    source = cell_by_id(solution_notebook(course()["model_fitting"].master()), "grid").source
     code = compile(source, "<model_fitting:grid>", "exec")
     t = time.perf_counter()
     exec(code, ns)  # noqa: S102 (our own notebook)

@@ -12,19 +12,20 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from common import ROOT, machine, median_runs, timed
+from common import course, machine, median_runs, timed
 
-from course import assignments, otter
+from course import otter
 from course.notebooks import read
 from course.otter.submissions import as_otter, otter_run, scores
 from course.submissions import reference
 
 
-def measure(name, reps, warmup, work):
-    out = otter.build(name, ROOT, work)
+def measure(assignment, reps, warmup, work):
+    name = assignment.name
+    out = otter.build(assignment, work)
     student = read(out / "student" / f"{name}.ipynb")
     zip_path = out / "autograder" / f"{name}-autograder.zip"
-    sub = as_otter(reference(name, ROOT), student)
+    sub = as_otter(reference(assignment), student)
     seen = {}
 
     def once():
@@ -44,8 +45,9 @@ def main(argv=None):
     print(machine())
     print(f"{'assignment':<16} {'score':>7}  otter run seconds: median (runs)")
     with tempfile.TemporaryDirectory(prefix="bench-otter-") as tmp:
-        for name in args.assignment or assignments(ROOT):
-            times, score = measure(name, args.reps, args.warmup, Path(tmp))
+        for assignment in course().select(args.assignment):
+            name = assignment.name
+            times, score = measure(assignment, args.reps, args.warmup, Path(tmp))
             print(f"{name:<16} {score:>7g}  {median_runs(times, fmt='{:.1f}')}", flush=True)
 
 

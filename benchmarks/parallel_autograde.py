@@ -17,34 +17,34 @@ import statistics
 import tempfile
 import time
 
-from common import ROOT, machine
+from common import course, machine
 
 from course import grading, release
 from course.grading import autograde_class
-from course.submissions import blank, catalog, reference, with_bugs, write_submission
+from course.submissions import blank, reference, with_bugs, write_submission
 
 A = "model_fitting"
 
 
-def make_class(root, n):
+def make_class(assignment, n):
     """n submissions: half reference solutions, then one per catalog bug in turn, and two blank releases."""
-    bugs = sorted(catalog(A, ROOT).BUGS)
+    bugs = sorted(assignment.catalog.BUGS)
     for i in range(n):
         if i < n // 2:
-            nb = reference(A, root)
+            nb = reference(assignment)
         elif i >= n - 2:
-            nb = blank(A, root)
+            nb = blank(assignment)
         else:
-            nb = with_bugs(A, [bugs[i % len(bugs)]], root)
-        write_submission(nb, root, f"s{i:03d}", A)
+            nb = with_bugs(assignment, [bugs[i % len(bugs)]])
+        write_submission(nb, assignment, f"s{i:03d}")
 
 
 def load():
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def core_scores(root):
-    return {r["student"]: (r["core"], r["status"]) for r in grading.scores(A, root)}
+def core_scores(assignment):
+    return {r.student: (r.core, r.status) for r in grading.scores(assignment)}
 
 
 def main():
@@ -58,9 +58,10 @@ def main():
     print(f"machine: {machine()}")
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = release.copy_course(ROOT, tmp)
-        release.release(root, [A])  # nbgrader's gradebook gets the assignment, as before any grading
-        make_class(root, n)
+        copy = release.copy_course(course(), tmp)
+        a = copy[A]
+        release.release(copy, [A])  # nbgrader's gradebook gets the assignment, as before any grading
+        make_class(a, n)
         print(f"{n} {A} submissions, graded by nbgrader (hidden tests, training at grading budgets):")
         print(f"  {'run':<34}{'seconds':>8}   load average before -> after")
         expected = None
@@ -74,20 +75,20 @@ def main():
             print(f"  {label:<34}{wall:>8.1f}   {before} -> {load()}", flush=True)
             if run:
                 assert len(run.graded) == n and not run.failed, run.summary()
-            scores = core_scores(root)
+            scores = core_scores(a)
             expected = expected or scores
             assert scores == expected, f"{label}: scores differ from the first run's"
 
         def sequential():  # nbgrader's command line, as an instructor runs it
-            release.nbgrader("autograde", A, "--force", root=root)
+            release.nbgrader("autograde", A, "--force", root=copy.root)
 
         for _ in range(args.repeat):
             phase("nbgrader autograde (sequential)", "sequential", sequential)
             phase(f"process pool, {w} workers", "pool",
-                  lambda: autograde_class(A, root, workers=w, force=True, feedback=False, progress=False))
+                  lambda: autograde_class(a, workers=w, force=True, feedback=False, progress=False))
             if not args.no_dask:
                 phase(f"Dask LocalCluster, {w} workers", "dask", lambda: autograde_class(
-                    A, root, workers=w, dask="local", force=True, feedback=False, progress=False))
+                    a, workers=w, dask="local", force=True, feedback=False, progress=False))
 
     graded = sum(1 for _, status in expected.values() if status == "graded")
     print(f"\nsame scores in every run: {graded}/{n} graded, mean core score "

@@ -27,9 +27,7 @@ if engine == 'seed':
     import seed_engine as E
     ns = vars(E)
 else:
-    skip = {{'train_base', 'plot_training_results', 'improve', 'train_vec_run', 'load_data', 'check_backward',
-            'overfit_tiny_batch', 'inspect_base_model', 'engines_agree'}}
-    ns = load_master('autograd_mlp', skip)
+    ns = load_master('autograd_mlp', also={{'check_backward'}})
 (x, y), _ = load_mnist()
 xs = [(x[i].reshape(-1) / 255.0).tolist() for i in range({steps} + 5)]
 random.seed(0)

@@ -46,11 +46,6 @@ BATCH, LR, SEED = 64, 0.1, 0
 # each), input gradients of all layers but the first (the image needs none).
 PAIRS = list(itertools.pairwise(SIZES))
 FLOPS_PER_SAMPLE = 2 * (2 * sum(i * o for i, o in PAIRS) + sum(i * o for i, o in PAIRS[1:]))
-# The masters' cells that train or plot: not needed to get their definitions.
-SKIP = {"autograd_mlp": {"load_data", "train_base", "plot_training_results", "improve", "check_backward",
-                         "train_vec_run", "overfit_tiny_batch", "inspect_base_model", "engines_agree"},
-        "model_fitting": {"load_mnist_data", "train_mnist", "grid", "grid_plots", "curves", "load_cifar",
-                          "train_cifar"}}
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 # ---- The three implementations: each returns (step, weights) from the same initial weights. ----
@@ -136,8 +131,8 @@ def trainer(impl, dtype, init=None):
     if impl == "torch":
         return torch_trainer(dtype, init)
     if impl == "layers":
-        return layers_trainer(load_master("model_fitting", SKIP["model_fitting"]), dtype, init)
-    return master_trainer(load_master("autograd_mlp", SKIP["autograd_mlp"]), dtype, init)
+        return layers_trainer(load_master("model_fitting"), dtype, init)
+    return master_trainer(load_master("autograd_mlp", also={"check_backward"}), dtype, init)
 
 
 def load_data(dtype, samples=60000):

@@ -7,6 +7,8 @@ tests measure, and proposes thresholds: the worst seed minus a margin.
 
     python -m course calibrate autograd_mlp --seeds 30 --jobs 2 [--write]
     python -m course calibrate autograd_mlp --full --seeds 10     # the full-size runs vs the prose's targets
+
+What is measured, the thresholds and the targets are the assignment's manifest's [measures] (course/manifest.py).
 """
 
 import contextlib
@@ -17,20 +19,10 @@ import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 
-from .notebooks import cell_by_id, read, run_cells, solution_notebook, write
-from .paths import master_path
+from .manifest import sync_thresholds
+from .manifest import write_thresholds as write_manifest
+from .notebooks import run_cells, solution_notebook, write
 
-# What each assignment's hidden tests measure: threshold name -> expression evaluated after training.
-MEASURES = {
-    "autograd_mlp": {"base": "heldout_accuracy(model)", "improved": "heldout_accuracy(improved_model)",
-                     "vectorized": "heldout_accuracy_vec(mlp_vec)"},
-    "model_fitting": {"mnist": "heldout_accuracy(mnist_model)"},
-}
-# Measures whose bar the notebook fixes, reported with their margin and never written: test_improved_model
-# asks the improved model to beat the base model of the same run by 3 points.
-FIXED = {
-    "autograd_mlp": {"improved - base": ("heldout_accuracy(improved_model) - heldout_accuracy(model)", 3.0)},
-}
 MARGIN = 3.0  # percentage points below the worst seed
 
 
@@ -39,38 +31,32 @@ def shift_seeds(source, offset):
     return re.sub(r"(seed|default_rng)\((\d+)\)", lambda m: f"{m.group(1)}({int(m.group(2)) + offset})", source)
 
 
-def measures(assignment):
-    """{name: expression}: the calibrated measures, then the fixed ones."""
-    return {**MEASURES[assignment], **{name: expr for name, (expr, _) in FIXED.get(assignment, {}).items()}}
-
-
-def full_targets(master):
-    """{measure: the full-size target} as the test cells write it: budget(75.0, GRADING_THRESHOLDS['base'])."""
-    text = "\n".join(cell.source for cell in master.cells)
-    return {name: float(v) for v, name in re.findall(r"budget\(([\d.]+), GRADING_THRESHOLDS\['(\w+)'\]\)", text)}
-
-
 def run_seed(args):
-    assignment, root, seed, full = args
+    assignment, seed, full = args
     if full:
         os.environ.pop("NBGRADER_EXECUTION", None)
     else:
         os.environ["NBGRADER_EXECUTION"] = "autograde"  # the budgets the autograder uses
-    nb = solution_notebook(read(master_path(assignment, root)))
+    nb = solution_notebook(assignment.master())
+    measures = assignment.manifest.measures
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        ns = run_cells(nb, edit=lambda gid, src: shift_seeds(src, 1000 * seed), label=assignment)
-        return seed, {name: float(eval(expr, ns)) for name, expr in measures(assignment).items()}
+        ns = run_cells(nb, edit=lambda gid, src: shift_seeds(src, 1000 * seed), label=assignment.name)
+        return seed, {name: float(eval(m["expression"], ns)) for name, m in measures.items()}
 
 
-def calibrate(assignment, root, seeds=30, jobs=2, full=False):
-    """Run the master of the course at root with `seeds` shifted seeds, on `jobs` processes: in grading mode
-    (thresholds proposed), or with full=True at full size (margins against the targets the notebook states)."""
+def calibrate(assignment, seeds=30, jobs=2, full=False):
+    """Run the master of an Assignment with `seeds` shifted seeds, on `jobs` processes: in grading mode
+    (thresholds proposed), or with full=True at full size (margins against the targets its manifest states)."""
+    measures = assignment.manifest.measures
+    if not measures:
+        raise ValueError(f"{assignment}: its manifest ({assignment.folder / 'manifest.toml'}) names no [measures]: "
+                         "nothing to calibrate")
     with ProcessPoolExecutor(jobs) as pool:
-        results = dict(pool.map(run_seed, [(assignment, str(root), s, full) for s in range(seeds)]))
-    fixed = {name: bar for name, (_, bar) in FIXED.get(assignment, {}).items()}
+        results = dict(pool.map(run_seed, [(assignment, s, full) for s in range(seeds)]))
+    fixed = {name: m["bar"] for name, m in measures.items() if "bar" in m}
     if full:
-        fixed.update(full_targets(read(master_path(assignment, root))))
-    return summarize(results, measures(assignment), fixed)
+        fixed.update({name: m["target"] for name, m in measures.items() if "target" in m})
+    return summarize(results, list(measures), fixed)
 
 
 def summarize(results, measures, fixed=None):
@@ -97,15 +83,10 @@ def format_report(assignment, report, seeds, full=False):
     return "\n".join(lines)
 
 
-def write_thresholds(assignment, report, root):
-    """Store the calibrated thresholds in the master's setup cell (GRADING_THRESHOLDS = {...})."""
-    path = master_path(assignment, root)
-    nb = read(path)
-    cell = cell_by_id(nb, "setup")
-    calibrated = {k: v for k, v in report.items() if k not in FIXED.get(assignment, {})}
-    new = "{" + ", ".join(f"'{k}': {v['threshold']:.1f}" for k, v in calibrated.items()) + "}"
-    source, n = re.subn(r"GRADING_THRESHOLDS = \{[^}]*\}", f"GRADING_THRESHOLDS = {new}", cell.source)
-    if n != 1:
-        raise RuntimeError("the setup cell has no GRADING_THRESHOLDS = {...} line")
-    cell.source = source
-    write(nb, path)
+def write_thresholds(assignment, report):
+    """Store the calibrated thresholds in the manifest, then in the master's setup cell (as `course sync` does)."""
+    write_manifest(assignment, {name: r["threshold"] for name, r in report.items()
+                                if "threshold" in assignment.manifest.measures.get(name, {})})
+    master = assignment.master()
+    if sync_thresholds(master, assignment.manifest):
+        write(master, assignment.master_path)

@@ -44,3 +44,20 @@ def is_written_answer(cell):
 
 def points(cell):
     return float(nbgrader_meta(cell).get("points", 0))
+
+
+# The course's own cell metadata, beside nbgrader's: {"course": {"role": ...}} in a master. A role says what a
+# cell is for, so that the tooling can leave it out where it is not wanted (tests that load a master's definitions,
+# the in-process grading of the catalog, benchmarks, calibration); the release drops the key.
+COURSE_KEY = "course"
+ROLES = {
+    "loads": "loads a dataset",
+    "trains": "trains a model (minutes at full size)",
+    "demonstrates": "only shows the student something (plots, a look inside a model, a comparison)",
+}
+
+
+def role(cell):
+    """The cell's role (one of ROLES), or None."""
+    meta = cell.get("metadata", {}).get(COURSE_KEY)
+    return meta.get("role") if isinstance(meta, dict) else None

@@ -1,16 +1,17 @@
 """The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, regrade, formgrader,
-report, calibrate, publish, otter, catalog."""
+report, calibrate, publish, otter, catalog.
+
+One function per command, each given the parsed arguments and the Course (course/course.py) of --root; it returns
+the exit code. `main` turns the set-up's errors (not a course, no sandbox or data, a bad config value, an unknown
+assignment) into one message and exit code 2.
+"""
 
 import argparse
 import functools
 import sys
-from pathlib import Path
 
-from . import STUDENT_REPO, demo, release
-from .grading import autograde_class, scores, write_grades
-from .grading.grades import print_table
-from .notebooks import read, sync_provided, write
-from .paths import NotACourse, assignments, master_path
+from .course import Course, UnknownAssignment
+from .paths import STUDENT_REPO, NotACourse
 
 
 def main(argv=None):
@@ -20,7 +21,7 @@ def main(argv=None):
 
     try:
         return run(argv)
-    except (GradingSetupError, NotACourse) as exc:  # the set-up, not a bug: the message says what to do
+    except (GradingSetupError, NotACourse, UnknownAssignment) as exc:  # the set-up: the message says what to do
         print(exc, file=sys.stderr)
         return 2
     except TraitError as exc:  # a bad value in nbgrader_config.py (c.Term.*, ...): the message names it
@@ -28,14 +29,152 @@ def main(argv=None):
         return 2
 
 
-def run(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+def sync(args, course):
+    from .release import sync as sync_master
+
+    for assignment in course:
+        changed = sync_master(assignment)
+        print(f"{assignment}: {'updated ' + ', '.join(changed) if changed else 'in sync'}")
+    return 0
+
+
+def release(args, course):
+    from .release import release as release_all
+
+    release_all(course, args.assignment)
+    return 0
+
+
+def demo(args, course):
+    from .demo import demo as run_demo
+
+    _, problems = run_demo(course, args.assignment)
+    return 1 if problems else 0
+
+
+def intake(args, course):
+    from .intake import intake as run_intake
+
+    report = run_intake(args.export, course[args.assignment], roster=args.roster)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def autograde(args, course):
+    from . import report
+    from .grading import autograde_class, scores, write_grades
+    from .grading.grades import print_table
+
+    rows, failed = [], 0
+    for assignment in course.select(args.assignment):
+        run = autograde_class(assignment, students=args.student, workers=args.workers, force=args.force,
+                              dask="local" if args.dask_local else args.dask, feedback=True, progress=True)
+        print(run.summary())
+        for student, error in sorted(run.failed.items()):
+            print(f"  not graded: {student}: {error}")
+        failed += len(run.failed)
+        rows += scores(assignment)
+        print(f"class report: {report.write_report(assignment)}")
+        print("\n".join(report.summary_lines(report.class_report(assignment))))
+    if len(rows) <= 40:
+        print_table(rows)
+    write_grades(rows, course.root / "grades.csv")
+    print(f"grades: {course.root / 'grades.csv'}; feedback: {course.root / 'feedback'}")
+    return 1 if failed else 0
+
+
+def regrade(args, course):
+    from . import report
+    from .grading.regrade import regrade as run_regrade
+
+    assignment = course[args.assignment]
+    result = run_regrade(assignment, students=args.student, workers=args.workers)
+    print(result.run.summary())
+    for student, error in sorted(result.run.failed.items()):
+        print(f"  not graded: {student}: {error}")
+    print("\n".join(result.lines()))
+    print(f"class report: {report.write_report(assignment)}")
+    return 1 if result.run.failed else 0
+
+
+def formgrader(args, course):
+    from .formgrader import serve
+
+    return serve(course, args.port, args.ip)
+
+
+def report(args, course):
+    from .lms import export
+    from .report import write_report
+
+    for assignment in course.select(args.assignment):
+        print(f"class report: {write_report(assignment)}")
+        if args.lms:
+            print("\n".join(export(assignment, args.lms).lines()))
+    return 0
+
+
+def calibrate(args, course):
+    from . import calibrate as cal
+
+    for assignment in course.select(args.assignment):
+        report = cal.calibrate(assignment, args.seeds, args.jobs, full=args.full)
+        print(cal.format_report(assignment, report, args.seeds, full=args.full))
+        if args.write:
+            cal.write_thresholds(assignment, report)
+            print(f"thresholds written to {assignment.folder / 'manifest.toml'} and {assignment.master_path}; "
+                  "run `python -m course release`")
+    return 0
+
+
+def publish(args, course):
+    from .release import publish as publish_release
+
+    publish_release(course, args.dest, args.github, otter=args.otter)
+    return 0
+
+
+def otter(args, course):
+    from . import otter as edition
+
+    for assignment in course.select(args.assignment):
+        name = assignment.name
+        try:
+            out = edition.build(assignment, args.out)
+        except edition.OtterBuildError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"{name}: {out / 'student' / (name + '.ipynb')}\n{' ' * len(name)}  "
+              f"{out / 'autograder' / (name + '-autograder.zip')}  (private: solutions and hidden tests)")
+        for line in edition.summary(assignment):
+            print(f"{' ' * len(name)}  {line}")
+    return 0
+
+
+def catalog(args, course):
+    from .submissions import catalog_doc, catalog_markdown
+
+    text = catalog_markdown(list(course))
+    if args.write:
+        catalog_doc(course).write_text(text)
+        print(f"wrote {catalog_doc(course)}")
+    else:
+        print(text, end="")
+    return 0
+
+
+COMMANDS = {f.__name__: f for f in (sync, release, demo, intake, autograde, regrade, formgrader, report, calibrate,
+                                    publish, otter, catalog)}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__.split("\n\n")[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=".", help="the course root: the folder with source/ and nbgrader_config.py "
                                                     "(default: the current directory)")
     sub = parser.add_subparsers(dest="command", required=True)
     command = functools.partial(sub.add_parser, parents=[common])  # every command takes --root
-    command("sync", help="copy provided code (course/data.py) into the master notebooks")
+    command("sync", help="copy provided code (course/data.py) and the manifests' grading thresholds into the masters")
     p = command("release", help="regenerate release/ from the masters with nbgrader")
     p.add_argument("assignment", nargs="*")
     p = command("demo", help="release, autograde example submissions, write feedback and grades.csv")
@@ -79,7 +218,7 @@ def run(argv=None):
     p.add_argument("assignment", nargs="*")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--write", action="store_true", help="store the thresholds in the master's setup cell")
+    p.add_argument("--write", action="store_true", help="store the thresholds in the manifest and the master")
     p.add_argument("--full", action="store_true", help="run the full-size training instead, and report each "
                                                        "accuracy's margin above the target the notebook states")
     p = command("otter", help="build the otter-grader (Gradescope) edition: DIR/<assignment>/student/<assignment>.ipynb "
@@ -87,102 +226,17 @@ def run(argv=None):
     p.add_argument("assignment", nargs="*")
     p.add_argument("--out", metavar="DIR", help="where to write (default: dist/otter/ in the course root; the zip "
                                                 "holds solutions and hidden tests: keep it private)")
-    p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (catalog/<assignment>.py)")
+    p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (source/<assignment>/catalog.py)")
     p.add_argument("--write", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
 
-    root = Path(args.root).resolve()
-    names = getattr(args, "assignment", None) or assignments(root)
-    if args.command == "sync":
-        for name in assignments(root):
-            nb = read(master_path(name, root))
-            changed = sync_provided(nb)
-            if changed:
-                write(nb, master_path(name, root))
-            print(f"{name}: {'updated ' + ', '.join(changed) if changed else 'in sync'}")
-    elif args.command == "release":
-        release.release(root, names)
-    elif args.command == "demo":
-        _, problems = demo.demo(root, names)
-        return 1 if problems else 0
-    elif args.command == "intake":
-        from .intake import intake
-        report = intake(args.export, args.assignment, root, roster=args.roster)
-        print("\n".join(report.lines()))
-    elif args.command == "autograde":
-        from . import report
-        rows, failed = [], 0
-        for name in names:
-            run = autograde_class(name, root, students=args.student, workers=args.workers, db_url=args.db_url,
-                                  force=args.force, dask="local" if args.dask_local else args.dask, feedback=True,
-                                  progress=True)
-            print(run.summary())
-            for student, error in sorted(run.failed.items()):
-                print(f"  not graded: {student}: {error}")
-            failed += len(run.failed)
-            rows += scores(name, root, args.db_url)
-            print(f"class report: {report.write_report(name, root, args.db_url)}")
-            print("\n".join(report.summary_lines(report.class_report(name, root, args.db_url))))
-        if len(rows) <= 40:
-            print_table(rows)
-        write_grades(rows, root / "grades.csv")
-        print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")
-        return 1 if failed else 0
-    elif args.command == "regrade":
-        from . import report
-        from .grading.regrade import regrade
-        result = regrade(args.assignment, root, students=args.student, workers=args.workers, db_url=args.db_url)
-        print(result.run.summary())
-        for student, error in sorted(result.run.failed.items()):
-            print(f"  not graded: {student}: {error}")
-        print("\n".join(result.lines()))
-        print(f"class report: {report.write_report(args.assignment, root, args.db_url)}")
-        return 1 if result.run.failed else 0
-    elif args.command == "formgrader":
-        from .formgrader import serve
-        return serve(root, args.port, args.ip)
-    elif args.command == "report":
-        from . import report
-        for name in names:
-            print(f"class report: {report.write_report(name, root, args.db_url)}")
-            if args.lms:
-                from .lms import export
-                print("\n".join(export(name, root, args.lms, args.db_url).lines()))
-    elif args.command == "calibrate":
-        from . import calibrate
-        if args.full and args.write:
-            parser.error("--write stores grading-mode thresholds: leave out --full")
-        for name in names:
-            report = calibrate.calibrate(name, root, args.seeds, args.jobs, full=args.full)
-            print(calibrate.format_report(name, report, args.seeds, full=args.full))
-            if args.write:
-                calibrate.write_thresholds(name, report, root)
-                print(f"thresholds written to {master_path(name, root)}; run `python -m course release`")
-    elif args.command == "publish":
-        release.publish(args.dest, root, args.github, otter=args.otter)
-    elif args.command == "otter":
-        from . import otter
-        unknown = sorted(set(names) - set(assignments(root)))
-        if unknown:
-            print(f"no such assignment: {', '.join(unknown)} (the course has: {', '.join(assignments(root))})",
-                  file=sys.stderr)
-            return 2
-        for name in names:
-            try:
-                out = otter.build(name, root, args.out)
-            except otter.OtterBuildError as exc:
-                print(exc, file=sys.stderr)
-                return 1
-            print(f"{name}: {out / 'student' / (name + '.ipynb')}\n{' ' * len(name)}  "
-                  f"{out / 'autograder' / (name + '-autograder.zip')}  (private: solutions and hidden tests)")
-            for line in otter.summary(name, root):
-                print(f"{' ' * len(name)}  {line}")
-    elif args.command == "catalog":
-        from .submissions import catalog_doc, catalog_markdown
-        text = catalog_markdown(assignments(root), root)
-        if args.write:
-            catalog_doc(root).write_text(text)
-            print(f"wrote {catalog_doc(root)}")
-        else:
-            print(text, end="")
-    return 0
+
+def run(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "calibrate" and args.full and args.write:
+        parser.error("--write stores grading-mode thresholds: leave out --full")
+    course = Course.at(args.root, db_url=getattr(args, "db_url", None))
+    named = getattr(args, "assignment", None)
+    course.select([named] if isinstance(named, str) else named)  # an unknown name stops here, before any work
+    return COMMANDS[args.command](args, course)

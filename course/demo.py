@@ -1,14 +1,10 @@
 """The README's main job, `python -m course demo`: release, then grade example submissions built from each master
 (the reference, the blank release, one with bugs), and say whether all is as expected."""
 
-from pathlib import Path
-
 from .cells import grade_id, is_solution, is_test, points
 from .grading import autograde_class, scores, write_grades
 from .grading.grades import print_table
 from .nbgrader_ext.preflight import require_ready
-from .notebooks import read
-from .paths import assignments, master_path
 from .release import release
 from .report import lost_points
 from .submissions import demo_submissions, write_submission
@@ -26,47 +22,48 @@ def done_for_you(master):
     return out
 
 
-def demo_problems(name, root, rows, run):
+def demo_problems(assignment, rows, run):
     """What the demo's graders must hear: a submission not graded (and why), the reference short of full marks
     or the blank release earning more than the done-for-you points (each failing test with its first error line),
     a buggy submission with full marks."""
-    free = sum(done_for_you(read(master_path(name, root))).values())
+    name = assignment.name
+    free = sum(done_for_you(assignment.master()).values())
     found = [f"{name}/{student}: not graded: {error}" for student, error in sorted(run.failed.items())]
     for row in rows:
-        who = f"{name}/{row['student']}"
-        if row["status"] != "graded":
-            if row["student"] not in run.failed:
-                found.append(f"{who}: {row['status']}")
-        elif row["student"] == "reference" and row["core"] + row["extra"] < row["core_max"] + row["extra_max"]:
-            lost = lost_points(root, name, row)
-            found.append(f"{who}: the reference solution scored {row['core']:g}/{row['core_max']:g} "
-                         f"(extra credit {row['extra']:g}/{row['extra_max']:g}); failing tests:\n"
+        who = f"{name}/{row.student}"
+        if row.status != "graded":
+            if row.student not in run.failed:
+                found.append(f"{who}: {row.status}")
+        elif row.student == "reference" and not row.full_marks:
+            lost = lost_points(assignment, row)
+            found.append(f"{who}: the reference solution scored {row.core:g}/{row.core_max:g} "
+                         f"(extra credit {row.extra:g}/{row.extra_max:g}); failing tests:\n"
                          + "\n".join(f"    {gid}: {message}" for gid, message in lost.items()))
-        elif row["student"] == "blank" and row["core"] + row["extra"] > free:
-            found.append(f"{who}: the blank release scored {row['core'] + row['extra']:g} points, more than the "
+        elif row.student == "blank" and row.core + row.extra > free:
+            found.append(f"{who}: the blank release scored {row.core + row.extra:g} points, more than the "
                          f"{free:g} done-for-you points")
-        elif row["student"] == "buggy" and row["core"] >= row["core_max"]:
+        elif row.student == "buggy" and row.core >= row.core_max:
             found.append(f"{who}: the submission with bugs kept full marks")
     return found
 
 
-def demo(root, names=None, workers=None):
+def demo(course, names=None, workers=None):
     """Check the set-up, release, then autograde example submissions built from each master (the reference, the
     blank release, one with bugs), with feedback and grades. Returns (grade rows, problems): see demo_problems."""
-    root = Path(root)
-    names = names or assignments(root)
-    require_ready(names, root)  # before release, which writes the gradebook
-    release(root, names)
+    chosen = course.select(names)
+    require_ready(chosen)  # before release, which writes the gradebook
+    release(course, names)
     rows, problems = [], []
-    for name in names:
-        for student, nb in demo_submissions(name, root).items():
-            write_submission(nb, root, student, name)
-        print(f"autograding {name} ...", flush=True)
-        run = autograde_class(name, root, workers=workers, force=True, feedback=True, progress=True)
+    for assignment in chosen:
+        for student, nb in demo_submissions(assignment).items():
+            write_submission(nb, assignment, student)
+        print(f"autograding {assignment} ...", flush=True)
+        run = autograde_class(assignment, workers=workers, force=True, feedback=True, progress=True)
         print(run.summary(), flush=True)
-        graded = scores(name, root)
+        graded = scores(assignment)
         rows += graded
-        problems += demo_problems(name, root, graded, run)
+        problems += demo_problems(assignment, graded, run)
+    root = course.root
     print_table(rows)
     write_grades(rows, root / "grades.csv")
     print(f"grades: {root / 'grades.csv'}; feedback: {root / 'feedback'}")

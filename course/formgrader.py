@@ -10,18 +10,18 @@ import subprocess
 import sys
 
 
-def command(root, port=8888, ip="127.0.0.1"):
-    argv = [sys.executable, "-m", "jupyter_server", f"--ServerApp.root_dir={root}", f"--ServerApp.port={port}",
+def command(course, port=8888, ip="127.0.0.1"):
+    argv = [sys.executable, "-m", "jupyter_server", f"--ServerApp.root_dir={course.root}", f"--ServerApp.port={port}",
             f"--ServerApp.ip={ip}", "--ServerApp.open_browser=False", "--ServerApp.default_url=/formgrader"]
     if os.geteuid() == 0:
         argv.append("--ServerApp.allow_root=True")  # in a container as root: Jupyter refuses otherwise
     return argv
 
 
-def serve(root, port=8888, ip="127.0.0.1"):
+def serve(course, port=8888, ip="127.0.0.1"):
     """Run the server until it is stopped (Ctrl-C); returns its exit code."""
-    print(f"formgrader of {root}: open the http://{ip}:{port}/formgrader?token=... address printed below")
+    print(f"formgrader of {course.root}: open the http://{ip}:{port}/formgrader?token=... address printed below")
     try:
-        return subprocess.call(command(root, port, ip), cwd=root)
+        return subprocess.call(command(course, port, ip), cwd=course.root)
     except KeyboardInterrupt:
         return 0

@@ -1,9 +1,9 @@
 """Inspecting one submitted notebook file, before it is graded (intake) and while (CheckSubmission).
 
-- inspect_submission(path, assignment, root) -> Report: can this file be autograded, what will grading fix
+- inspect_submission(path, assignment) -> Report: can this file be autograded, what will grading fix
   or ignore, and which code should a human read. fix_name() gives a renamed download ("Copy of
   model_fitting.ipynb", "model_fitting (1).ipynb") the name nbgrader expects. Intake calls both.
-- identify(nb, assignment, root): is this the assignment's notebook at all (used by CheckSubmission too).
+- identify(nb, assignment): is this the assignment's notebook at all (used by CheckSubmission too).
 - suspicious(nb, master): student code a person must read (course/integrity/review.py: code that reaches for what the tests
   keep, or tampers with the grader), for intake's report; scan() and withheld() give it to GuardedExecute.
 """
@@ -17,7 +17,6 @@ import nbformat
 
 from .cells import grade_id, is_locked, is_solution, is_test
 from .integrity import review
-from .paths import assignments, master_path
 
 _COPY_NAME = re.compile(r"^(copy of\s+)*(?P<stem>.+?)(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s*copy)*(\.ipynb)+$", re.IGNORECASE)
 
@@ -64,17 +63,17 @@ def withheld(findings, nb, master, end_to_end=frozenset()):
     return review.withheld_tests(findings, notebook_cells(nb), master_plan(master), end_to_end)
 
 
-def identify(nb, assignment, root):
-    """None if nb is the assignment's notebook, else why not: its grade ids are closest to another master's
-    (masters may share a few ids, like "setup"), or it has none of the assignment's."""
+def identify(nb, assignment):
+    """None if nb is the notebook of the Assignment, else why not: its grade ids are closest to another master's of
+    the course (masters may share a few ids, like "setup"), or it has none of the assignment's."""
     present = set(ids(nb))
-    masters = {name: set(ids(nbformat.read(str(master_path(name, root)), as_version=4))) for name in assignments(root)}
+    masters = {a.name: set(ids(a.master())) for a in assignment.course}
     similarity = {name: len(present & m) / len(present | m) for name, m in masters.items() if present & m}
     if not similarity:
         return ("the notebook has none of the assignment's nbgrader cell metadata (was it re-created, or its cells "
                 "pasted into a new notebook?): grade it by hand, or ask the student for the downloaded original")
     best = max(similarity, key=similarity.get)
-    if best != assignment:
+    if best != assignment.name:
         return f"this is the notebook of another assignment ({best}), not {assignment}"
     return None
 
@@ -105,10 +104,10 @@ class Report:
         return "\n".join(lines)
 
 
-def inspect_submission(path, assignment, root):
-    """Check one submitted file (see the module docstring). Reads it; changes nothing."""
-    path = Path(path)
-    report = Report(path, assignment)
+def inspect_submission(path, assignment):
+    """Check one submitted file of an Assignment (see the module docstring). Reads it; changes nothing."""
+    path, name = Path(path), assignment.name
+    report = Report(path, name)
     text = path.read_bytes().decode("utf-8", errors="replace")
     try:
         json.loads(text)
@@ -121,14 +120,14 @@ def inspect_submission(path, assignment, root):
     except Exception as exc:  # noqa: BLE001 (nbformat raises many kinds)
         report.problems.append(f"not a Jupyter notebook ({type(exc).__name__}: {exc})")
         return report
-    why = identify(nb, assignment, root)
+    why = identify(nb, assignment)
     if why:
         report.problems.append(why)
         return report
-    if path.name != f"{assignment}.ipynb":
-        report.rename_to = f"{assignment}.ipynb"
+    if path.name != f"{name}.ipynb":
+        report.rename_to = f"{name}.ipynb"
         report.notes.append(f"named {path.name!r}: nbgrader grades only {report.rename_to!r} (fix_name renames it)")
-    master = nbformat.read(str(master_path(assignment, root)), as_version=4)
+    master = assignment.master()
     master_ids, seen = set(ids(master)), ids(nb)
     for gid in sorted(set(seen) - master_ids):
         report.notes.append(f"cell {gid!r} is not in the master: graded as an ordinary cell")
@@ -150,10 +149,11 @@ def inspect_submission(path, assignment, root):
 
 
 def fix_name(path, assignment):
-    """Rename a renamed download back to <assignment>.ipynb (when that name is free). Returns the path."""
+    """Rename a renamed download of an Assignment back to <assignment>.ipynb (when that name is free). Returns the
+    path."""
     path = Path(path)
-    target = path.with_name(f"{assignment}.ipynb")
-    if path != target and not target.exists() and (expected_name(path.name, assignment) or
+    target = path.with_name(f"{assignment.name}.ipynb")
+    if path != target and not target.exists() and (expected_name(path.name, assignment.name) or
                                                    not identify(nbformat.read(str(path), as_version=4), assignment)):
         path.rename(target)
         return target

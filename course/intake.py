@@ -32,7 +32,6 @@ from pathlib import Path, PurePosixPath
 from nbgrader.utils import parse_utc
 
 from .inspection import inspect_submission
-from .paths import assignments, notebook_path, reports_dir
 
 CANVAS = re.compile(r"^(?P<student>[^_\s]+)_(?:late_)?(?P<lms_id>\d+)_\d+_(?P<file>.+)$", re.IGNORECASE)
 MOODLE = re.compile(r"^(?P<student>.+?)_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
@@ -169,16 +168,14 @@ def read_roster(path):
     return [Enrolled(i) for i in ids if i not in ("id", "student", "student_id")]
 
 
-def intake(export, assignment, root, roster=None):
-    """Import the zip `export` into root/submitted/ for `assignment`; returns an IntakeReport (also written
-    to reports/<assignment>/intake.csv)."""
-    from .term import term as course_term
-
-    root = Path(root)
-    report = IntakeReport(assignment)
-    known = assignments(root)
-    term = course_term(root)
-    due = term.due(assignment)
+def intake(export, assignment, roster=None):
+    """Import the zip `export` into the course's submitted/ for an Assignment; returns an IntakeReport (also
+    written to reports/<assignment>/intake.csv)."""
+    course, name = assignment.course, assignment.name
+    report = IntakeReport(name)
+    known = course.names
+    term = course.term
+    due = term.due(name)
     class_list = read_roster(roster) if roster else []
     enrolled = {e.student for e in class_list} if roster else None
     by_lms_id = {e.lms_id: e.student for e in class_list if e.lms_id}
@@ -191,7 +188,7 @@ def intake(export, assignment, root, roster=None):
             if not member.lower().endswith(".ipynb"):
                 report.unmatched.append((member, "not a notebook (.ipynb)"))
                 continue
-            student, kind, reason = parse_member(member, assignment, known)
+            student, kind, reason = parse_member(member, name, known)
             if student is None:
                 report.unmatched.append((member, reason))
                 continue
@@ -200,7 +197,7 @@ def intake(export, assignment, root, roster=None):
                 report.unmatched.append((member, f"student {student!r} is not on the roster"))
                 continue
             data = zf.read(info)
-            checked = inspect(data, assignment, root)
+            checked = inspect(data, assignment)
             if not checked.ok:
                 report.unmatched.append((member, "; ".join(checked.problems)))
                 continue
@@ -211,7 +208,7 @@ def intake(export, assignment, root, roster=None):
                 report.unmatched.append((older[1], f"older duplicate for {student} (kept {entry[1]})"))
             chosen[student] = entry
     for student, (when, member, data, kind, review) in sorted(chosen.items()):
-        target = notebook_path(root, "submitted", student, assignment)
+        target = assignment.notebook("submitted", student)
         stamp = target.parent / "timestamp.txt"
         if target.is_file() and target.read_bytes() == data and stamp.is_file():
             report.unchanged[student] = member  # untouched, its time too: a resumed autograde keeps its grade
@@ -231,44 +228,41 @@ def intake(export, assignment, root, roster=None):
             report.review[student] = review
     if enrolled is not None:
         report.missing = sorted(enrolled - set(chosen))
-    register_students(root, class_list, {student: lms_id(entry[1]) for student, entry in chosen.items()})
-    write_report(report, root)
+    register_students(course, class_list, {student: lms_id(entry[1]) for student, entry in chosen.items()})
+    write_report(report, assignment.reports)
     return report
 
 
-def register_students(root, class_list, submitted):
+def register_students(course, class_list, submitted):
     """The class into nbgrader's gradebook: every roster student and every student with a submission
     (`submitted`: {student: the LMS's id in the export's names, or ''}), with the LMS's id and names (kept when
     already there and not known here)."""
     from nbgrader.api import Gradebook
 
-    from .grading.gradebook import gradebook_url
-    from .paths import course_config
-
     known = {e.student: e for e in class_list}
     for student in submitted:
         known.setdefault(student, Enrolled(student))
-    course_id = course_config(root).CourseDirectory.get("course_id", "")
-    with Gradebook(gradebook_url(root), course_id) as gb:
+    course_id = course.config.CourseDirectory.get("course_id", "")
+    with Gradebook(course.gradebook, course_id) as gb:
         for student, e in sorted(known.items()):
             fields = {"lms_user_id": e.lms_id or submitted.get(student, ""), "first_name": e.first_name,
                       "last_name": e.last_name, "email": e.email}
             gb.update_or_create_student(student, **{k: v for k, v in fields.items() if v})
 
 
-def inspect(data, assignment, root):
+def inspect(data, assignment):
     """course.inspection.inspect_submission on the bytes (written to a scratch <assignment>.ipynb): a Report whose
     .problems say why it cannot be autograded (damaged, not a notebook, another assignment's...)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{assignment}.ipynb"
+        path = Path(tmp) / f"{assignment.name}.ipynb"
         path.write_bytes(data)
-        return inspect_submission(path, assignment, root)
+        return inspect_submission(path, assignment)
 
 
-def write_report(report, root):
-    path = reports_dir(root, report.assignment) / "intake.csv"
+def write_report(report, folder):
+    path = folder / "intake.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     w = csv.writer(buf)

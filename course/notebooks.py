@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from .cells import grade_id, is_grade, is_solution, is_test, is_written_answer, points
+from .cells import grade_id, is_grade, is_solution, is_test, is_written_answer, points, role
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -112,12 +112,14 @@ def solution_notebook(master, keep_hidden_tests=False):
 
 
 def leaks(nb):
-    """Problems that make a notebook unfit to give to students: markers or hidden-test lines."""
+    """Problems that make a notebook unfit to give to students: markers or hidden-test lines, cell roles."""
     problems = []
     for i, cell in enumerate(nb.cells):
         for marker in MARKERS:
             if marker in cell.source:
                 problems.append(f"cell {i} ({grade_id(cell)}): contains {marker!r}")
+        if role(cell):
+            problems.append(f"cell {i} ({grade_id(cell)}): carries its role in the course's metadata ({role(cell)})")
     return problems
 
 
@@ -149,6 +151,56 @@ def bound_names(source, definitions_only=False):
     return names
 
 
+def left_out(master, roles=("loads", "trains", "demonstrates"), keep=()):
+    """Grade ids of the cells to leave out when the master (or a submission of it) runs in-process without the cells
+    whose role (course/cells.py) is in `roles`, and of the tests that then cannot run.
+
+    A `trains` or `demonstrates` cell is left out, and so is every test that reads a name only left-out cells bind
+    (a test of the trained model). A `loads` cell is left out only when no cell that still runs reads what it binds.
+    The tests in `keep` run all the same, with every cell they need (a `train_vec` run for its test)."""
+    cells = [(grade_id(c), role(c), is_test(c), *cell_names(c.source))
+             for c in master.cells if c.cell_type == "code" and grade_id(c)]
+    needed, frontier = set(), set().union(*(reads for gid, _, _, _, reads in cells if gid in keep))
+    while frontier:  # the role cells the kept tests need, and what those read in turn
+        more = {gid for gid, r, _, binds, _ in cells if r in roles and gid not in needed and binds & frontier}
+        needed |= more
+        frontier = set().union(*(reads for gid, _, _, _, reads in cells if gid in more))
+    out = {gid for gid, r, _, _, _ in cells if r in roles and r != "loads" and gid not in needed}
+    for pending in (False, True):  # first the tests of what trains, then the data nothing still run reads
+        changed = True
+        while changed:
+            runs = [(gid, binds, reads) for gid, r, _, binds, reads in cells if gid not in out]
+            bound = set().union(*(binds for _, binds, _ in runs))
+            lost = set().union(*(binds for gid, _, _, binds, _ in cells if gid in out)) - bound
+            tests = {gid for gid, _, test, _, reads in cells if test and gid not in out | set(keep) and reads & lost}
+            unused = {gid for gid, r, _, binds, _ in cells if pending and r == "loads" and gid not in out | needed
+                      and not binds & set().union(*(reads for g, _, reads in runs if g != gid))}
+            changed = bool(tests | unused)
+            out |= tests | unused
+    return out
+
+
+def cell_names(source):
+    """(names the cell binds in the notebook's namespace, names it reads from there that it does not bind itself):
+    Python's own scoping (symtable), so a function's local variables are neither, and a name a function reads from
+    the notebook is."""
+    import symtable
+
+    tree = parse_cell(source)
+    if tree is None:
+        return set(), set()
+    table = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
+    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    reads = set()
+    stack = [table]
+    while stack:
+        scope = stack.pop()
+        top = scope.get_type() == "module"
+        reads |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and (top or s.is_global())}
+        stack += scope.get_children()
+    return binds, reads - binds
+
+
 def offscreen_pyplot():
     """matplotlib.pyplot set to draw off screen (Agg): for code here that runs notebooks or writes images."""
     import matplotlib
@@ -176,8 +228,42 @@ def run_cells(nb, namespace=None, skip=(), edit=None, label="notebook"):
     return ns
 
 
+def run_graded(nb, guard, namespace, run_test, cell_id=grade_id, test_of=None, skip=()):
+    """The one in-process grading loop (both editions): run every code cell of nb in order in `namespace`, output
+    discarded, but those whose id is in `skip`. A test cell (test_of(cell) not None; default: nbgrader's test
+    cells) goes to run_test(key, cell, i), which grades it; any other cell runs here, and `guard` (a LocalGuard)
+    hears which names it made, or left unmade when it raised. Returns {crashed cell id: "Error: message"}."""
+    import contextlib
+    import io
+    import warnings
+
+    offscreen_pyplot()
+    test_of = test_of or (lambda cell: grade_id(cell) if is_test(cell) else None)
+    crashed = {}
+    for i, cell in enumerate(nb.cells):
+        gid = cell_id(cell) or f"cell-{i}"
+        if cell.cell_type != "code" or gid in skip:
+            continue
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            key = test_of(cell)
+            if key is not None:
+                run_test(key, cell, i)
+                continue
+            try:
+                exec(compile(cell.source, f"<{gid}>", "exec"), namespace)  # noqa: S102 (our own notebooks)
+                error = None
+            except Exception as exc:  # noqa: BLE001 (a student's error of any kind: later tests lose points)
+                error = exc
+        guard.cell_ran(bound_names(cell.source), error, f"cell {i} ({gid})")
+        if error is not None:
+            crashed[gid] = f"{type(error).__name__}: {error}"
+    return crashed
+
+
 def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=(), manifest=None):
-    """Run every code cell of nb in order, as the autograder would, but in this process.
+    """Run every code cell of nb in order, as the autograder would, but in this process (run_graded).
 
     Test cells that raise lose their points; other cells that raise are recorded and skipped. Each question is
     graded on its own, as GuardedExecute grades it: a test cell's `### BEGIN REFERENCE` regions are taken out of it
@@ -186,52 +272,34 @@ def grade_in_process(nb, skip=(), namespace=None, messages=None, end_to_end=(), 
     failed test's message says first what explains it (integrity.guard.explain_failure), as GuardedExecute's does.
     Returns (failed test cell ids, {crashed cell id: error}); `messages`, a dict if given, receives
     {failed test cell id: "ErrorType: message"}, what the student reads. Much faster than nbgrader
-    when the heavy training cells (and the tests that need them) are listed in `skip`.
+    when the heavy training cells (and the tests that need them) are listed in `skip` (left_out).
     """
-    import contextlib
-    import io
-    import warnings
-
     from .integrity.guard import LocalGuard, reference_regions, test_label
 
-    offscreen_pyplot()
     ns = {"__name__": "__course__"} if namespace is None else namespace
     end_to_end = set(end_to_end) | (manifest.end_to_end_tests if manifest else set())
     labels = {grade_id(c): test_label(grade_id(c), c.source) for c in nb.cells if is_test(c)}
     student = set().union(*(bound_names(c.source) for c in nb.cells if c.cell_type == "code" and is_solution(c)))
     guard = LocalGuard(ns, student)
-    failed, crashed = [], {}
-    for i, cell in enumerate(nb.cells):
-        gid = grade_id(cell) or f"cell-{i}"
-        if cell.cell_type != "code" or gid in skip:
-            continue
-        test = is_test(cell)
-        source, references = reference_regions(cell.source) if test else (cell.source, "")
-        if test:
-            guard.enter(gid, isolate=gid not in end_to_end)
+    failed = []
+
+    def run_test(gid, cell, _):
+        source, references = reference_regions(cell.source)
+        guard.enter(gid, isolate=gid not in end_to_end)
         try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                    warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                exec(compile(source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
+            exec(compile(source, f"<{gid}>", "exec"), ns)  # noqa: S102 (our own notebooks)
             error = None
         except Exception as exc:  # noqa: BLE001 (a student's error of any kind)
             error = exc
         finally:
-            if test:
-                guard.leave(references, f"<{gid}: reference>")
-        if test:
-            guard.outcomes[gid] = error is None
-        else:
-            guard.cell_ran(bound_names(cell.source), error, f"cell {i} ({gid})")
-        if error is None:
-            continue
-        if test:
+            guard.leave(references, f"<{gid}: reference>")
+        guard.outcomes[gid] = error is None
+        if error is not None:
             failed.append(gid)
             if messages is not None:
                 needs = manifest.needs(gid, [t for t in guard.outcomes if t != gid]) if manifest else []
                 evalue = guard.explain(type(error).__name__, str(error), [(t, labels.get(t, t)) for t in needs])
                 messages[gid] = f"{type(error).__name__}: {evalue}"
-        else:
-            crashed[gid] = f"{type(error).__name__}: {error}"
+
+    crashed = run_graded(nb, guard, ns, run_test, skip=skip)
     return failed, crashed

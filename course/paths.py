@@ -20,14 +20,21 @@ class NotACourse(FileNotFoundError):
 def course_config(root, db_url=None):
     """The course's nbgrader_config.py (what `nbgrader` reads when run from the root), with the root and, if
     given, the gradebook URL set explicitly."""
-    config = copy.deepcopy(_root_config(str(Path(root).resolve())))
+    config = copy.deepcopy(_root_config(*_config_key(root)))
     if db_url:
         config.CourseDirectory.db_url = db_url
     return config
 
 
+def _config_key(root):
+    """(root, when its nbgrader_config.py last changed): a config edited since it was read is read again."""
+    root = Path(root).resolve()
+    path = root / "nbgrader_config.py"
+    return str(root), path.stat().st_mtime_ns if path.is_file() else None
+
+
 @functools.cache
-def _root_config(root):
+def _root_config(root, mtime):
     from traitlets.config.loader import Config, PyFileConfigLoader
 
     config = Config()
@@ -37,16 +44,24 @@ def _root_config(root):
     return config
 
 
-@functools.cache
 def coursedir(root):
     """nbgrader's CourseDirectory of the course at root (its directory names and structure)."""
+    return _coursedir(*_config_key(root))
+
+
+@functools.cache
+def _coursedir(root, mtime):
+    return coursedir_of(course_config(root))
+
+
+def coursedir_of(config):
     from nbgrader.coursedir import CourseDirectory
 
-    return CourseDirectory(config=course_config(root))
+    return CourseDirectory(config=config)
 
 
 def _path(root, step, student, assignment, *rest):
-    directory = coursedir(str(Path(root).resolve()))
+    directory = coursedir(root)
     return Path(directory.format_path(getattr(directory, f"{step}_directory", step), student, assignment), *rest)
 
 
@@ -82,14 +97,9 @@ def colab_url(assignment, github=STUDENT_REPO, otter=False):
     return f"https://colab.research.google.com/github/{github}/blob/main/{folder}/{assignment}.ipynb"
 
 
-def catalog_path(root, assignment):
-    """catalog/<assignment>.py: the assignment's realistic bugs and correct variants (docs/catalog.md)."""
-    return Path(root).resolve() / "catalog" / f"{assignment}.py"
-
-
 def assignments(root):
     """Names of the course's assignments: the folders of source/ that hold a master notebook of that name."""
-    source = Path(root).resolve() / coursedir(str(Path(root).resolve())).source_directory
+    source = Path(root).resolve() / coursedir(root).source_directory
     if not source.is_dir():
         raise NotACourse(f"{Path(root).resolve()} is not a course root: it has no {source.name}/ folder of master "
                          "notebooks. Run the command from the course repository, or pass --root DIR.")

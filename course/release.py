@@ -8,24 +8,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .cells import COURSE_KEY
+from .manifest import sync_thresholds
 from .notebooks import leaks, read, sync_provided, write
-from .paths import STUDENT_REPO, NotACourse, assignments, colab_url, master_path, notebook_path, otter_dir, release_path
+from .paths import STUDENT_REPO, NotACourse, colab_url
 
 # What a scratch copy of the course needs to release and grade (nbgrader runs in its root).
-COURSE_FILES = ["source", "release", "catalog", "course", "nbgrader_config.py", "ruff.toml"]
+COURSE_FILES = ["source", "release", "course", "nbgrader_config.py", "ruff.toml"]
 
 
-def copy_course(root, dest):
-    """A scratch copy of the course at root (masters, releases, catalog, tooling) at dest, to run nbgrader in.
-    Returns dest."""
+def copy_course(course, dest):
+    """A scratch copy of a Course (masters with their manifests and catalogs, releases, tooling) at dest, to run
+    nbgrader in. Returns the copy's Course (with the same gradebook, if one was given)."""
+    from .course import Course
+
     dest = Path(dest)
     for name in COURSE_FILES:
-        src = Path(root) / name
+        src = course.root / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         else:
             shutil.copy2(src, dest / name)
-    return dest
+    return Course.at(dest, db_url=course.db_url)
 
 
 def nbgrader(*args, root):
@@ -40,39 +44,53 @@ def nbgrader(*args, root):
     return proc
 
 
-def release(root, names=None):
-    """Sync provided code into the masters, then regenerate release/<assignment>/ with nbgrader."""
-    root = Path(root)
-    for name in names or assignments(root):
-        master = read(master_path(name, root))
-        if sync_provided(master):
-            write(master, master_path(name, root))
-        nbgrader("generate_assignment", name, "--force", root=root)
-        out = release_path(name, root)
-        problems = leaks(read(out))
+def sync(assignment):
+    """Bring the master up to date with what it is made from: the provided files (course/data.py) and the
+    manifest's grading thresholds. Returns what changed (grade ids, "GRADING_THRESHOLDS"); writes only then."""
+    master = assignment.master()
+    changed = sync_provided(master)
+    if sync_thresholds(master, assignment.manifest):
+        changed.append("GRADING_THRESHOLDS")
+    if changed:
+        write(master, assignment.master_path)
+    return changed
+
+
+def release(course, names=None):
+    """Sync each master (`sync`), then regenerate release/<assignment>/ with nbgrader: the notebook alone, without
+    the course's own cell metadata (roles)."""
+    for assignment in course.select(names):
+        sync(assignment)
+        nbgrader("generate_assignment", assignment.name, "--force", root=course.root)
+        out = assignment.release_path
+        nb = read(out)
+        for cell in nb.cells:
+            cell.get("metadata", {}).pop(COURSE_KEY, None)
+        write(nb, out)
+        problems = leaks(nb)
         if problems:
             raise RuntimeError(f"{out} leaks instructor material:\n" + "\n".join(problems))
         for junk in out.parent.rglob("*"):  # nothing but the notebook goes to students
             if junk != out:
                 shutil.rmtree(junk) if junk.is_dir() else junk.unlink()
-        print(f"released {out.relative_to(root)}")
+        print(f"released {out.relative_to(course.root)}")
 
 
-def feedback(name, root):
-    nbgrader("generate_feedback", name, "--force", root=root)
+def feedback(assignment):
+    nbgrader("generate_feedback", assignment.name, "--force", root=assignment.root)
 
 
-def publish(dest, root, github=STUDENT_REPO, otter=False):
+def publish(course, dest, github=STUDENT_REPO, otter=False):
     """Copy release/ (and nothing else) plus a student README into dest, with Colab links to `github`; with
     otter, also each assignment's otter (Gradescope) student notebook from dist/otter/ as otter/<a>/<a>.ipynb."""
-    root, dest = Path(root), Path(dest)
+    dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     lines = ["# Deep learning from scratch: assignments", "",
              "Open an assignment in Google Colab, then *File → Save a copy in Drive* to keep your work.",
              "When you are done: *File → Download → Download .ipynb*, and upload that file to the course page.", ""]
-    names = assignments(root)
+    names = course.names
     for name in names:
-        src = release_path(name, root)
+        src = course[name].release_path
         text = src.read_text().replace(colab_url(name), colab_url(name, github))
         target = dest / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -80,23 +98,23 @@ def publish(dest, root, github=STUDENT_REPO, otter=False):
         url = colab_url(name, github)
         lines.append(f"- [{name}]({url}) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})")
     if otter:
-        lines += _publish_otter(dest, root, github, names)
+        lines += _publish_otter(dest, course.otter_dir, github, names)
     (dest / "README.md").write_text("\n".join(lines) + "\n")
     print(f"published {len(names)} assignment(s) to {dest} (links point to github.com/{github})")
     return dest
 
 
-def _publish_otter(dest, root, github, names):
+def _publish_otter(dest, built, github, names):
     """Copy the otter student notebooks (not their autograder zips) into dest/otter/; README lines."""
-    missing = [n for n in names if not (otter_dir(root) / n / "student" / f"{n}.ipynb").is_file()]
+    missing = [n for n in names if not (built / n / "student" / f"{n}.ipynb").is_file()]
     if missing:
-        raise NotACourse(f"no otter edition of {', '.join(missing)} in {otter_dir(root)}: run "
+        raise NotACourse(f"no otter edition of {', '.join(missing)} in {built}: run "
                          f"`python -m course otter` first")
     lines = ["", "## On Gradescope", "",
              ("If your course grades on Gradescope, open these instead; run their first cell, then upload the "
              "downloaded .ipynb to the Gradescope assignment."), ""]
     for name in names:
-        text = (otter_dir(root) / name / "student" / f"{name}.ipynb").read_text()
+        text = (built / name / "student" / f"{name}.ipynb").read_text()
         target = dest / "otter" / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text.replace(colab_url(name, otter=True), colab_url(name, github, otter=True)))
@@ -105,9 +123,9 @@ def _publish_otter(dest, root, github, names):
     return lines
 
 
-def feedback_files(name, root):
-    root = Path(root).resolve()
-    folder = notebook_path(root, "feedback", "*", name).parent.relative_to(root)
+def feedback_files(assignment):
+    root = assignment.root
+    folder = assignment.notebook("feedback", "*").parent.relative_to(root)
     return sorted(root.glob(f"{folder}/*.html"))
 
 

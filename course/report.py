@@ -8,13 +8,45 @@ Written to reports/<assignment>/: grades.csv, report.html, histogram.png, test_f
 import re
 import statistics
 from collections import Counter
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from .cells import grade_id
-from .grading import counted, gradebook_url, grading_log
+from .grading import grading_log, scores
 from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, offscreen_pyplot, read
-from .paths import master_path, notebook_path, reports_dir
-from .term import term
+
+
+@dataclass
+class QuestionStats:
+    """How the class did on one autograded test."""
+
+    id: str
+    points: float
+    hidden: bool  # has hidden parts
+    graded: int  # submissions graded
+    failed: int = 0
+    messages: Counter = field(default_factory=Counter)  # failure message -> students
+
+    @property
+    def passed(self):
+        return self.graded - self.failed
+
+    @property
+    def rate(self):
+        return self.passed / self.graded if self.graded else 0.0
+
+
+@dataclass
+class ClassReport:
+    assignment: str
+    rows: list  # GradeRow per student in the gradebook
+    tests: list  # QuestionStats per autograded test, in notebook order
+    not_graded: dict  # student -> why
+    review: dict  # student -> {test id: why its points are withheld}
+    term: object  # the course's Term
+
+    @property
+    def graded(self):
+        return [r for r in self.rows if r.counted]
 
 
 def test_cells(master):
@@ -35,55 +67,46 @@ def failure_message(cell):
     return "lost points without an error message"
 
 
-def lost_points(root, name, row):
-    """{test id: why it lost points (one line)} for one student's grade row (grading.scores)."""
-    lost = [gid for gid, (score, top) in row["tests"].items() if score < top]
+def lost_points(assignment, row):
+    """{test id: why it lost points (one line)} for one student's GradeRow (grading.scores)."""
+    lost = [gid for gid, (score, top) in row.tests.items() if score < top]
     if not lost:
         return {}
-    path = notebook_path(root, "autograded", row["student"], name)
+    path = assignment.notebook("autograded", row.student)
     cells = {grade_id(c): c for c in read(path).cells} if path.is_file() else {}
     return {gid: failure_message(cells[gid]) if gid in cells else "autograded notebook missing" for gid in lost}
 
 
-def class_report(name, root, db_url=None):
-    """{'rows': grade rows, 'tests': [per-test stats], 'not_graded': {student: why}, 'term': the Term} for one
-    assignment."""
-    from .grading import counted, scores
-
-    root = Path(root)
-    rows = scores(name, root, gradebook_url(root, db_url))
-    graded = [r for r in rows if counted(r)]
-    not_graded = {r["student"]: r["status"].removeprefix("not graded: ") for r in rows if not counted(r)}
-    review = {r["student"]: withheld_reasons(root, name, r["student"], r["review"]) for r in rows if r["review"]}
-    in_gradebook = {r["student"] for r in rows}  # failed before nbgrader wrote anything:
-    not_graded.update({s: row["error"] for s, row in grading_log(root, name).items()
+def class_report(assignment):
+    """The ClassReport of an Assignment, from its course's gradebook and the autograded notebooks."""
+    rows = scores(assignment)
+    graded = [r for r in rows if r.counted]
+    not_graded = {r.student: r.status.removeprefix("not graded: ") for r in rows if not r.counted}
+    review = {r.student: withheld_reasons(assignment, r.student, r.review) for r in rows if r.review}
+    in_gradebook = {r.student for r in rows}  # failed before nbgrader wrote anything:
+    not_graded.update({s: row["error"] for s, row in grading_log(assignment).items()
                        if s not in in_gradebook and row["status"] != "graded"})
-    tests = [{"id": gid, "points": pts, "hidden": hidden, "graded": len(graded), "failed": 0, "messages": Counter()}
-             for gid, pts, hidden in test_cells(read(master_path(name, root)))]
-    by_id = {t["id"]: t for t in tests}
+    tests = [QuestionStats(gid, pts, hidden, len(graded)) for gid, pts, hidden in test_cells(assignment.master())]
+    by_id = {t.id: t for t in tests}
     for row in graded:
-        for gid, message in lost_points(root, name, row).items():
+        for gid, message in lost_points(assignment, row).items():
             if gid in by_id:
-                by_id[gid]["failed"] += 1
-                by_id[gid]["messages"][message] += 1
-    for t in tests:
-        t["passed"] = t["graded"] - t["failed"]
-        t["rate"] = t["passed"] / t["graded"] if t["graded"] else 0.0
-    return {"assignment": name, "rows": rows, "tests": tests, "not_graded": not_graded, "review": review,
-            "term": term(root)}
+                by_id[gid].failed += 1
+                by_id[gid].messages[message] += 1
+    return ClassReport(assignment.name, rows, tests, not_graded, review, assignment.course.term)
 
 
-def withheld_reasons(root, name, student, tests):
+def withheld_reasons(assignment, student, tests):
     """{test id: why its points are withheld} for one student (what GuardedExecute recorded in the graded notebook)."""
-    path = notebook_path(root, "autograded", student, name)
+    path = assignment.notebook("autograded", student)
     recorded = read(path).metadata.get("course", {}).get("review", {}).get("withheld", {}) if path.is_file() else {}
     return {gid: "; ".join(recorded.get(gid, [])) or "withheld (see the graded notebook)" for gid in tests}
 
 
 def most_failed(report, top=10):
     """The tests failed by most students, with their messages (most common first)."""
-    failing = [t for t in report["tests"] if t["failed"]]
-    return sorted(failing, key=lambda t: (-t["failed"], t["id"]))[:top]
+    failing = [t for t in report.tests if t.failed]
+    return sorted(failing, key=lambda t: (-t.failed, t.id))[:top]
 
 
 def plot_histogram(report, path):
@@ -91,14 +114,14 @@ def plot_histogram(report, path):
 
     plt = offscreen_pyplot()
 
-    graded = [r for r in report["rows"] if counted(r)]
-    top = max((r["core_max"] for r in graded), default=100) or 100
+    graded = report.graded
+    top = max((r.core_max for r in graded), default=100) or 100
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.hist([r["core"] for r in graded], bins=20, range=(0, top), color="#4878a8", edgecolor="white")
+    ax.hist([r.core for r in graded], bins=20, range=(0, top), color="#4878a8", edgecolor="white")
     ax.set_xlabel(f"autograded score (out of {top:g})")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{report['assignment']}: {len(graded)} graded submissions")
+    ax.set_title(f"{report.assignment}: {len(graded)} graded submissions")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -107,9 +130,9 @@ def plot_histogram(report, path):
 def plot_failures(report, path):
     """The per-test failure table as an image: test, points, failed / graded, pass rate, commonest message."""
     plt = offscreen_pyplot()
-    tests = report["tests"]
-    cells = [[t["id"] + (" (hidden)" if t["hidden"] else ""), f"{t['points']:g}", f"{t['failed']} / {t['graded']}",
-              f"{t['rate']:.0%}", _short(t["messages"].most_common(1)[0][0], 70) if t["messages"] else ""]
+    tests = report.tests
+    cells = [[t.id + (" (hidden)" if t.hidden else ""), f"{t.points:g}", f"{t.failed} / {t.graded}",
+              f"{t.rate:.0%}", _short(t.messages.most_common(1)[0][0], 70) if t.messages else ""]
              for t in tests]
     fig, ax = plt.subplots(figsize=(13, 0.25 * (len(tests) + 1) + 0.5))
     ax.axis("off")
@@ -120,9 +143,9 @@ def plot_failures(report, path):
     for cell in table.get_celld().values():
         cell.PAD = 0.02  # of the cell's width: keep the text near the left edge of the wide columns
     for i, t in enumerate(tests, start=1):  # red for tests most students fail, white for tests all pass
-        shade = 1 - 0.6 * (1 - t["rate"])
+        shade = 1 - 0.6 * (1 - t.rate)
         table[i, 3].set_facecolor((1.0, shade, shade))
-    ax.set_title(f"{report['assignment']}: test failures", fontsize=10)
+    ax.set_title(f"{report.assignment}: test failures", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -138,32 +161,32 @@ def render_html(report):
 
     env = Environment(loader=PackageLoader("course", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    graded = [r for r in report["rows"] if counted(r)]
-    scores = [r["core"] for r in graded]
+    graded = report.graded
+    cores = [r.core for r in graded]
     stats = "no graded submission"
-    if scores:
-        stats = (f"mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, min {min(scores):g}, "
-                 f"max {max(scores):g} (out of {graded[0]['core_max']:g})")
-    students = {r["student"] for r in report["rows"]} | set(report["not_graded"])
-    due, policy = report["term"].due(report["assignment"]), report["term"]
+    if cores:
+        stats = (f"mean {statistics.mean(cores):.1f}, median {statistics.median(cores):.1f}, min {min(cores):g}, "
+                 f"max {max(cores):g} (out of {graded[0].core_max:g})")
+    students = {r.student for r in report.rows} | set(report.not_graded)
+    due, policy = report.term.due(report.assignment), report.term
     rule = (f"{policy.late_penalty_per_day:.0%} of the score per day or part of a day late, after "
             f"{policy.grace_minutes:g} minutes of grace")
     return env.get_template("class_report.html.j2").render(
-        assignment=report["assignment"], students=len(students), graded=len(graded), stats=stats,
-        tests=report["tests"], most_failed=most_failed(report), not_graded=report["not_graded"],
-        review=report["review"],
-        late=[r for r in report["rows"] if r["late_hours"]], due=due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
+        assignment=report.assignment, students=len(students), graded=len(graded), stats=stats,
+        tests=report.tests, most_failed=most_failed(report), not_graded=report.not_graded,
+        review=report.review,
+        late=[r for r in report.rows if r.late_hours], due=due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
         policy=rule)
 
 
-def write_report(name, root, db_url=None):
-    """Write grades.csv, histogram.png, test_failures.png and report.html into reports/<name>/."""
+def write_report(assignment):
+    """Write grades.csv, histogram.png, test_failures.png and report.html into reports/<assignment>/."""
     from .grading import write_grades
 
-    report = class_report(name, root, db_url)
-    out = reports_dir(root, name)
+    report = class_report(assignment)
+    out = assignment.reports
     out.mkdir(parents=True, exist_ok=True)
-    write_grades(report["rows"], out / "grades.csv")
+    write_grades(report.rows, out / "grades.csv")
     plot_histogram(report, out / "histogram.png")
     plot_failures(report, out / "test_failures.png")
     (out / "report.html").write_text(render_html(report))
@@ -174,6 +197,6 @@ def summary_lines(report, top=5):
     """The most failed tests with their commonest message, for the terminal."""
     lines = []
     for t in most_failed(report, top):
-        message, n = t["messages"].most_common(1)[0]
-        lines.append(f"  {t['id']:<28} failed by {t['failed']}/{t['graded']}: {_short(message, 80)} ({n})")
+        message, n = t.messages.most_common(1)[0]
+        lines.append(f"  {t.id:<28} failed by {t.failed}/{t.graded}: {_short(message, 80)} ({n})")
     return lines

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE
 
-from course import master_path
-from course.notebooks import read, run_cells, solution_notebook
+from course.course import Course
+from course.notebooks import left_out, run_cells, solution_notebook
 
 # CI and graders work offline: point the loader at the shared copy unless told otherwise.
 if not os.environ.get("COURSE_DATA_DIR") and worlds.SHARED_DATA.is_dir():
@@ -19,16 +19,12 @@ if not os.environ.get("COURSE_DATA_DIR") and worlds.SHARED_DATA.is_dir():
 elif os.environ.get("COURSE_DATA_DIR"):
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ["COURSE_DATA_DIR"]).resolve())
 
-# Cells that train models or only demonstrate: skipped when the tests load a master's definitions.
-HEAVY_CELLS = {"overfit_tiny_batch", "train_base", "plot_training_results", "inspect_base_model", "improve",
-               "engines_agree", "train_vec_run",
-               "train_mnist", "grid", "grid_plots", "curves", "load_cifar", "train_cifar"}
-
-
-def load_definitions(assignment, skip=HEAVY_CELLS):
-    """Run the reference solution's definition cells (no training, no test cells) in a fresh namespace."""
+def load_definitions(name):
+    """Run the reference solution's cells in a fresh namespace: no test cells, none that trains or only demonstrates,
+    and no data that the rest does not read (course.notebooks.left_out)."""
+    master = COURSE[name].master()
     with contextlib.redirect_stdout(io.StringIO()):
-        return run_cells(solution_notebook(read(master_path(assignment, ROOT))), skip=skip, label=assignment)
+        return run_cells(solution_notebook(master), skip=left_out(master), label=name)
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +52,11 @@ def first_contact():
 @pytest.fixture(scope="session")
 def demo_course(first_contact):
     """The course in which the newcomer's `python -m course demo` ran: its root and grade rows."""
-    from course import assignments, grading
+    from course import grading
 
     demo = first_contact["demo"]
     assert demo.returncode == 0, f"the demo failed ({demo.returncode}):\n{demo.stdout[-4000:]}\n{demo.stderr[-4000:]}"
-    root = first_contact["root"]
-    rows = [row for name in assignments(root) for row in grading.scores(name, root)]
-    return {"root": root, "rows": {(r["assignment"], r["student"]): r for r in rows}, "log": demo.stdout}
+    course = Course.at(first_contact["root"])
+    rows = [row for assignment in course for row in grading.scores(assignment)]
+    return {"root": course.root, "course": course, "rows": {(r.assignment, r.student): r for r in rows},
+            "log": demo.stdout}

@@ -11,6 +11,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course import grading, release
+from course.course import Course
 from course.notebooks import cell_by_id, solution_notebook, write
 
 QUIZ = "quiz"
@@ -75,7 +76,7 @@ assert math.isclose(mean(np.linspace(0, 1, 101)), 0.5), "hidden quiz check: mean
 def add_quiz(root):
     """Write the quiz master into the scratch course at root and release it (gradebook entries included)."""
     write(master(), Path(root) / "source" / QUIZ / f"{QUIZ}.ipynb")
-    release.release(root, [QUIZ])
+    release.release(Course.at(root), [QUIZ])
 
 
 def reference():
@@ -115,7 +116,7 @@ def autograde(root, assignment, *options):
 
 def scores(root, assignment):
     """{student: {test id: score}} from the gradebook."""
-    return {r["student"]: {k: v[0] for k, v in r["tests"].items()} for r in grading.scores(assignment, root)}
+    return {r.student: {k: v[0] for k, v in r.tests.items()} for r in grading.scores(Course.at(root)[assignment])}
 
 
 def graded_cell(root, student, gid, assignment=QUIZ):

@@ -11,12 +11,11 @@ import sys
 import nbformat
 import numpy as np
 import pytest
-from checkout import ROOT
+from checkout import COURSE, ROOT
 
-from course import master_path
 from course.cells import grade_id, is_grade
-from course.notebooks import PROVIDED, cell_by_id, grade_in_process, read
-from course.submissions import apply_edits, catalog, reference
+from course.notebooks import PROVIDED, cell_by_id, grade_in_process
+from course.submissions import apply_edits, reference
 
 
 def quiet_call(fn, *args, **kwargs):
@@ -46,7 +45,7 @@ def test_progress_bar_is_built_once_per_epoch_not_per_sample(mlp_ns, monkeypatch
 
 def test_train_is_called_with_arguments_in_signature_order():
     # Seed: train(model, X_train, Y_train_oh, X_test, X_val, Y_val_oh, Y_test_oh, ...) mixed them up.
-    nb = read(master_path("autograd_mlp", ROOT))
+    nb = COURSE["autograd_mlp"].master()
     calls = []
     for cell in nb.cells:
         if cell.cell_type != "code" or is_grade(cell):
@@ -89,7 +88,7 @@ def test_backward_frees_the_graph_unless_asked_to_keep_it(mlp_ns):
 
 def test_data_comes_from_the_course_loader_not_fetch_openml():
     # Seed: sklearn's fetch_openml needed the network at grading time.
-    text = master_path("autograd_mlp", ROOT).read_text()
+    text = COURSE["autograd_mlp"].master_path.read_text()
     assert "fetch_openml" not in text and "load_mnist()" in text
 
 
@@ -164,7 +163,7 @@ def test_training_reports_accuracy_without_a_second_pass_over_the_training_set(m
 
 
 def test_points_and_no_classes_rule():
-    nb = read(master_path("autograd_mlp", ROOT))
+    nb = COURSE["autograd_mlp"].master()
     for cell in nb.cells:
         if cell.cell_type == "code" and grade_id(cell) not in PROVIDED:  # the data loader may define its error
             assert not any(isinstance(n, ast.ClassDef) for n in ast.walk(ast.parse(cell.source))), \
@@ -175,9 +174,9 @@ def test_points_and_no_classes_rule():
 
 def test_catalog_edits_leave_valid_python():
     # An edit that breaks the indentation would crash the cell instead of planting the bug it names.
-    cat = catalog("autograd_mlp", ROOT)
+    cat = COURSE["autograd_mlp"].catalog
     entries = {**cat.BUGS, **cat.VARIANTS, **cat.GRADING_MODE_BUGS, **cat.GRADING_MODE_VARIANTS}
-    base = reference("autograd_mlp", ROOT)
+    base = reference(COURSE["autograd_mlp"])
     for name, entry in entries.items():
         nb = apply_edits(nbformat.from_dict(copy.deepcopy(base)), entry["edits"], name)
         for gid in {gid for gid, _, _ in entry["edits"]}:
@@ -193,18 +192,18 @@ def one_blas_thread():
     return threadpool_limits(1)
 
 
-GRADING_MODE = catalog("autograd_mlp", ROOT)
+GRADING_MODE = COURSE["autograd_mlp"].catalog
 
 
 @pytest.mark.parametrize("name", sorted(GRADING_MODE.GRADING_MODE_BUGS) + sorted(GRADING_MODE.GRADING_MODE_VARIANTS))
 def test_train_vec_entries_with_grading_budgets(name, monkeypatch):
-    # ec_test_train_vec needs the vectorized MNIST run, which tests/test_catalog.py skips: grade these
-    # entries here, with the budgets the autograder uses (a few seconds each).
+    # ec_test_train_vec needs the vectorized MNIST run, which tests/test_catalog.py leaves out: grade these
+    # entries here with that run kept, at the budgets the autograder uses (a few seconds each).
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     entry = {**GRADING_MODE.GRADING_MODE_BUGS, **GRADING_MODE.GRADING_MODE_VARIANTS}[name]
-    nb = apply_edits(reference("autograd_mlp", ROOT, keep_hidden_tests=True), entry["edits"], name)
+    nb = apply_edits(reference(COURSE["autograd_mlp"], keep_hidden_tests=True), entry["edits"], name)
     with one_blas_thread():
-        failed, crashed = grade_in_process(nb, GRADING_MODE.GRADING_MODE_SKIP)
+        failed, crashed = grade_in_process(nb, COURSE["autograd_mlp"].left_out(keep={"ec_test_train_vec"}))
     if name in GRADING_MODE.GRADING_MODE_VARIANTS:
         assert not failed and not crashed, f"{entry['what']}: lost points in {failed}; crashed: {crashed}"
     else:
@@ -212,7 +211,7 @@ def test_train_vec_entries_with_grading_budgets(name, monkeypatch):
 
 
 def test_docs_describe_the_catalog_as_it_is():
-    cat = catalog("autograd_mlp", ROOT)
+    cat = COURSE["autograd_mlp"].catalog
     text = (ROOT / "docs" / "autograd_mlp.md").read_text()
     assert f"{len(cat.BUGS)} realistic bugs and {len(cat.VARIANTS)} correct variants" in text
     for name in [*cat.GRADING_MODE_BUGS, *cat.GRADING_MODE_VARIANTS]:

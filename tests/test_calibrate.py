@@ -1,12 +1,15 @@
-"""course/calibrate.py's pure parts: seeds shifted, thresholds from many seeds, the master's setup cell rewritten."""
+"""course/calibrate.py's pure parts: seeds shifted, thresholds from many seeds, written to the manifest and from
+there to the master's setup cell; the manifest's measures agree with the notebook."""
+
+import ast
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 
 from course import calibrate
-from course.notebooks import cell_by_id, read
-from course.paths import master_path
-from course.release import copy_course
+from course.manifest import ManifestError, validate
+from course.notebooks import cell_by_id, parse_cell
+from course.release import copy_course, sync
 
 
 def test_shift_seeds_moves_every_literal_seed():
@@ -25,15 +28,20 @@ def test_thresholds_are_the_worst_seed_minus_the_margin_floored():
     assert "| mnist | 91.7 | 92.4 | 93.4 | 0.74 | 88 | 3.7 |" in table
 
 
-def test_write_thresholds_rewrites_only_the_setup_cells_line(tmp_path):
-    root = copy_course(ROOT, tmp_path / "course")
-    report = {"mnist": {"threshold": 87.0}}
-    calibrate.write_thresholds("model_fitting", report, root)
-    setup = cell_by_id(read(master_path("model_fitting", root)), "setup").source
+def test_write_thresholds_goes_to_the_manifest_then_the_setup_cells_line(tmp_path):
+    course = copy_course(COURSE, tmp_path / "course")
+    a = course["model_fitting"]
+    manifest_before = a.folder.joinpath("manifest.toml").read_text()
+    calibrate.write_thresholds(a, {"mnist": {"threshold": 87.0}})
+    assert a.manifest.measures["mnist"]["threshold"] == 87.0
+    after = a.folder.joinpath("manifest.toml").read_text()
+    assert after == manifest_before.replace("threshold = 90.0", "threshold = 87.0"), "comments and layout kept"
+    setup = cell_by_id(a.master(), "setup").source
     assert "GRADING_THRESHOLDS = {'mnist': 87.0}" in setup
-    before = cell_by_id(read(master_path("model_fitting", ROOT)), "setup").source
+    before = cell_by_id(COURSE["model_fitting"].master(), "setup").source
     assert setup.replace("{'mnist': 87.0}", "") == before.replace(before.split("GRADING_THRESHOLDS = ")[1]
                                                                   .split("\n")[0], "")
+    assert sync(a) == [], "the master and its manifest agree"
 
 
 def test_fixed_bars_are_reported_not_calibrated_and_never_written(tmp_path):
@@ -41,13 +49,36 @@ def test_fixed_bars_are_reported_not_calibrated_and_never_written(tmp_path):
     report = calibrate.summarize(results, ["base", "improved - base"], fixed={"improved - base": 0.0})
     assert report["improved - base"]["threshold"] == 0.0 and report["improved - base"]["margin"] == 1.5
     assert report["base"]["threshold"] == 47.0
-    root = copy_course(ROOT, tmp_path / "course")
-    calibrate.write_thresholds("autograd_mlp", report, root)
-    setup = cell_by_id(read(master_path("autograd_mlp", root)), "setup").source
-    assert "GRADING_THRESHOLDS = {'base': 47.0}" in setup
+    a = copy_course(COURSE, tmp_path / "course")["autograd_mlp"]
+    calibrate.write_thresholds(a, report)
+    assert "bar" in a.manifest.measures["improved - base"] and "threshold" not in a.manifest.measures["improved - base"]
+    setup = cell_by_id(a.master(), "setup").source
+    assert "GRADING_THRESHOLDS = {'base': 47.0, 'improved': 62.0, 'vectorized': 88.0}" in setup
 
 
-def test_full_targets_are_read_from_the_test_cells():
-    targets = calibrate.full_targets(read(master_path("autograd_mlp", ROOT)))
-    assert targets == {"base": 75.0, "improved": 80.0, "vectorized": 95.0}
-    assert set(calibrate.measures("autograd_mlp")) == {"base", "improved", "vectorized", "improved - base"}
+@pytest.mark.parametrize("name", COURSE.names)
+def test_the_manifests_measures_are_the_notebooks(name):
+    """What calibrate measures and the bars it reports against are the manifest's; the master's setup cell carries
+    the same thresholds (`course sync`), and its tests state the same full-size targets: budget(target,
+    GRADING_THRESHOLDS['name'])."""
+    a = COURSE[name]
+    measures = a.manifest.measures
+    assert measures, f"{name}: its manifest names no [measures]"
+    setup = cell_by_id(a.master(), "setup").source
+    assert a.manifest.thresholds_line() in setup.split("\n"), "run `python -m course sync`"
+    stated = {}
+    for cell in a.master().cells:
+        tree = parse_cell(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "budget" and len(node.args) == 2:
+                full, grading = node.args
+                if isinstance(grading, ast.Subscript) and getattr(grading.value, "id", "") == "GRADING_THRESHOLDS":
+                    stated[grading.slice.value] = full.value
+    assert stated == {k: m["target"] for k, m in measures.items() if "target" in m}
+
+
+def test_a_manifest_with_a_measure_and_no_bar_is_refused():
+    with pytest.raises(ManifestError, match="exactly one of threshold"):
+        validate({"measures": {"base": {"expression": "acc(model)", "target": 75.0}}}, "manifest.toml")
+    with pytest.raises(ManifestError, match="needs expression"):
+        validate({"measures": {"base": {"threshold": 7.0}}}, "manifest.toml")

@@ -31,18 +31,17 @@ from pathlib import Path
 import nbformat
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE, ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from course import assignments, master_path, release_path
 from course.cells import grade_id, is_solution
 from course.data import MNIST_FILES
 from course.notebooks import read, solution_notebook
 
-ASSIGNMENTS = assignments(ROOT)
+ASSIGNMENTS = COURSE.names
 REQUIREMENTS = ROOT / "tests" / "colab-requirements.txt"
 COLAB_VENV = ROOT / ".venv-colab"  # git-ignored; CI builds it once per run, local reruns reuse it
 COLAB_PYTHON = COLAB_VENV / "bin" / "python"
@@ -158,11 +157,11 @@ def colab_kernels(colab_python, tmp_path_factory):
 
 def colab_release(name):
     """The release as students get it; it must have the loader that honours COURSE_DATA_MIRROR."""
-    nb = read(release_path(name, ROOT))
+    nb = read(COURSE[name].release_path)
     loaders = [c for c in nb.cells if grade_id(c) == "provided_data"]
-    assert loaders, f"{release_path(name, ROOT)} has no provided_data cell (the course's data loader)"
+    assert loaders, f"{COURSE[name].release_path} has no provided_data cell (the course's data loader)"
     if not all("COURSE_DATA_MIRROR" in c.source for c in loaders):
-        pytest.fail(f"{release_path(name, ROOT).relative_to(ROOT)} predates COURSE_DATA_MIRROR in course/data.py, so it "
+        pytest.fail(f"{COURSE[name].release_path.relative_to(ROOT)} predates COURSE_DATA_MIRROR in course/data.py, so it "
                     "cannot load data from the test's local server: run `python -m course release`")
     return nb
 
@@ -170,7 +169,7 @@ def colab_release(name):
 def filled_release(name):
     """The release with each solution cell (code and markdown) holding the reference solution's source."""
     nb = colab_release(name)
-    solution = {grade_id(c): c.source for c in solution_notebook(read(master_path(name, ROOT))).cells if grade_id(c)}
+    solution = {grade_id(c): c.source for c in solution_notebook(COURSE[name].master()).cells if grade_id(c)}
     for cell in nb.cells:
         if is_solution(cell):
             cell.source = solution[grade_id(cell)]
@@ -296,11 +295,11 @@ def test_otter_student_notebook_installs_otter_and_checks_in_colab(tmp_path):
     name = "model_fitting"  # its first checks need no data set
     python = build_colab_venv(OTTER_COLAB_VENV)
     kernels = kernels_for(python, tmp_path / "jupyter")
-    out = build(name, ROOT, tmp_path / "dist")
+    out = build(COURSE[name], tmp_path / "dist")
     student = read(out / "student" / f"{name}.ipynb")
     from course.otter.convert import check_cell_question
 
-    for label, nb, passes in [("reference", as_otter(solution_notebook(read(master_path(name, ROOT))), student), True),
+    for label, nb, passes in [("reference", as_otter(solution_notebook(COURSE[name].master()), student), True),
                               ("blank", student, False)]:
         nb = nbformat.from_dict(nb)
         checks = [i for i, c in enumerate(nb.cells) if check_cell_question(c)][:OTTER_CHECKS]

@@ -17,15 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE
 
-from course import assignments, master_path
 from course.data import MNIST_FILES
 from course.nbgrader_ext.preflight import needed_datasets
-from course.notebooks import read
 from course.submissions import reference
 
-ASSIGNMENTS = assignments(ROOT)
+ASSIGNMENTS = COURSE.names
 SETUP, DEMO = worlds.readme_block("## Set up and run")
 
 
@@ -61,9 +59,9 @@ def test_the_grader_downloaded_each_file_once_and_the_kernels_read_it(first_cont
         assert (first_contact["home"] / ".cache" / "dlfs" / "mnist" / file).is_file()
     # The MNIST questions pass only where the sandboxed kernel read the data: the reference has full marks.
     for name in ASSIGNMENTS:
-        assert needed_datasets(read(master_path(name, ROOT)))["mnist"]
+        assert needed_datasets(COURSE[name].master())["mnist"]
         row = demo_course["rows"][(name, "reference")]
-        assert row["core"] == row["core_max"], row["tests"]
+        assert row.core == row.core_max, row.tests
 
 
 @pytest.mark.slow
@@ -167,7 +165,7 @@ A = "model_fitting"
 def submit_reference(root, student="alice"):
     path = root / "submitted" / student / A / f"{A}.ipynb"
     path.parent.mkdir(parents=True)
-    nbformat.write(reference(A, ROOT), str(path))
+    nbformat.write(reference(COURSE[A]), str(path))
 
 
 def test_course_autograde_stops_before_grading_without_data(clone):

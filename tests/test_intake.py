@@ -6,7 +6,7 @@ import zipfile
 
 import nbformat
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 
 from course import cli
 from course.intake import clean_name, intake, parse_member
@@ -23,8 +23,8 @@ def nb_bytes(nb):
 
 @pytest.fixture(scope="module")
 def notebooks():
-    return {"ref": nb_bytes(reference(A, ROOT)), "blank": nb_bytes(blank(A, ROOT)),
-            "buggy": nb_bytes(with_bugs(A, ["lr_applied_twice"], ROOT)), "other": nb_bytes(blank("autograd_mlp", ROOT))}
+    return {"ref": nb_bytes(reference(COURSE[A])), "blank": nb_bytes(blank(COURSE[A])),
+            "buggy": nb_bytes(with_bugs(COURSE[A], ["lr_applied_twice"])), "other": nb_bytes(blank(COURSE["autograd_mlp"]))}
 
 
 @pytest.fixture
@@ -68,10 +68,11 @@ def test_names_colab_and_lms_produce():
 
 
 def test_intake_imports_matched_files_and_reports_the_rest(tmp_path, export, notebooks):
-    root = copy_course(ROOT, tmp_path / "course")
+    course = copy_course(COURSE, tmp_path / "course")
+    root = course.root
     path, good, bad = export
     (tmp_path / "roster.txt").write_text("id\nalice\nsmithjane\ndoejohn\nada_lovelace\nbob\ncarol\nerin\nfrank\nzoe\n")
-    report = intake(path, A, root, roster=tmp_path / "roster.txt")
+    report = intake(path, course[A], roster=tmp_path / "roster.txt")
 
     assert set(report.imported) == {student for student, _ in good.values()}
     for member, (student, which) in good.items():
@@ -90,19 +91,20 @@ def test_intake_imports_matched_files_and_reports_the_rest(tmp_path, export, not
 
 
 def test_intake_again_leaves_unchanged_files_untouched(tmp_path, export):
-    root = copy_course(ROOT, tmp_path / "course")
+    course = copy_course(COURSE, tmp_path / "course")
+    root = course.root
     path, good, _ = export
-    first = intake(path, A, root)
+    first = intake(path, course[A])
     assert set(first.imported) == {s for s, _ in good.values()} | {"mallory"}  # no roster: mallory is in
     target = root / "submitted" / "alice" / A / f"{A}.ipynb"
     before = target.stat().st_mtime_ns
-    again = intake(path, A, root)
+    again = intake(path, course[A])
     assert not again.imported and again.unchanged == first.imported
     assert target.stat().st_mtime_ns == before, "an unchanged file keeps its time: autograde can skip it"
 
 
 def test_intake_command_line(tmp_path, export, monkeypatch, capsys):
-    root = copy_course(ROOT, tmp_path / "course")
+    root = copy_course(COURSE, tmp_path / "course").root
     assert cli.main(["intake", str(export[0]), A, "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "7 imported" in out and "not matched: dave_autograd_mlp.ipynb" in out
@@ -110,13 +112,13 @@ def test_intake_command_line(tmp_path, export, monkeypatch, capsys):
 
 
 def test_suspicious_code_is_listed_for_review(tmp_path):
-    nb = reference(A, ROOT)
+    nb = reference(COURSE[A])
     cell = cell_by_id(nb, "activations")
     cell.source = "import subprocess\n" + cell.source
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("eve_model_fitting.ipynb", nb_bytes(nb))
-        zf.writestr("ann_model_fitting.ipynb", nb_bytes(reference(A, ROOT)))
-    report = intake(path, A, copy_course(ROOT, tmp_path / "course"))
+        zf.writestr("ann_model_fitting.ipynb", nb_bytes(reference(COURSE[A])))
+    report = intake(path, copy_course(COURSE, tmp_path / "course")[A])
     assert set(report.imported) == {"eve", "ann"}, "imported all the same: a person decides"
     assert list(report.review) == ["eve"] and "subprocess" in report.review["eve"][0]

@@ -8,9 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
-from checkout import ROOT
+from checkout import COURSE, ROOT
 
-from course import master_path, release_path
 from course.cells import grade_id, is_grade
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, cell_by_id, read
 from tests.test_data import write_fake_cifar10
@@ -29,7 +28,7 @@ def quiet_call(fn, *args, **kwargs):
 
 def cell_source(gid, nb=None):
     """A master cell's code with solutions and hidden tests in place (marker lines dropped)."""
-    nb = nb or read(master_path(NAME, ROOT))
+    nb = nb or COURSE[NAME].master()
     markers = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
     return "\n".join(line for line in cell_by_id(nb, gid).source.split("\n") if not any(m in line for m in markers))
 
@@ -196,7 +195,7 @@ def test_validation_loss_is_the_training_loss(mf_ns, loss_name):
 
 def test_grid_is_the_seed_grid_with_l1_and_l2():
     # Seed: the grid ran cross-entropy and Huber only (its train_model raised on 'l1' and 'l2').
-    tree = ast.parse(cell_by_id(read(master_path(NAME, ROOT)), "grid").source)
+    tree = ast.parse(cell_by_id(COURSE[NAME].master(), "grid").source)
     grid = next(ast.literal_eval(n.value) for n in tree.body
                 if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "GRID")
     assert grid == {"lr": [1e-3, 1e-2, 1e-1], "momentum": [0.0, 0.9, 0.99], "decay": [0.0, 1e-4, 1e-3],
@@ -205,7 +204,7 @@ def test_grid_is_the_seed_grid_with_l1_and_l2():
 
 def test_grid_selects_on_validation_never_on_test():
     # Seed: every one of the grid's runs was also scored on the test set, inviting selection on test data.
-    nb = read(master_path(NAME, ROOT))
+    nb = COURSE[NAME].master()
     source = cell_by_id(nb, "grid").source + cell_by_id(nb, "grid_plots").source + cell_by_id(nb, "curves").source
     assert "X_test" not in source and "y_test" not in source
 
@@ -317,14 +316,14 @@ def test_training_uses_the_last_partial_batch(mf_ns):
 
 def test_data_comes_from_the_course_loader_not_tensorflow():
     # Seed: tensorflow.keras.datasets, unavailable offline and while grading.
-    text = master_path(NAME, ROOT).read_text()
+    text = COURSE[NAME].master_path.read_text()
     assert "tensorflow" not in text and "load_mnist()" in text and "load_cifar10()" in text
 
 
 def test_every_public_name_is_defined_once():
     # Seed: a second "mega cell" redefined every function and class, some with different behaviour.
     names = []
-    for cell in read(master_path(NAME, ROOT)).cells:
+    for cell in COURSE[NAME].master().cells:
         if cell.cell_type == "code" and not is_grade(cell) and \
                 grade_id(cell) != "provided_data":
             names += [n.name for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
@@ -349,7 +348,7 @@ def test_train_model_signature_is_the_seed_api(mf_ns):
 # ---- grading: the blank release earns nothing (the bug catalog is tests/test_catalog.py) ----
 
 def test_blank_release_fails_every_test():
-    release, master = read(release_path(NAME, ROOT)), read(master_path(NAME, ROOT))
+    release, master = read(COURSE[NAME].release_path), COURSE[NAME].master()
     ns = {"__name__": "__course__"}
     import matplotlib
 

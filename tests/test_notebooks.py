@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE, ROOT
 
-from course import assignments, master_path, release_path
 from course.notebooks import (
     HIDDEN_BEGIN,
     HIDDEN_END,
@@ -28,7 +27,7 @@ from course.notebooks import (
 )
 from course.paths import colab_url
 
-ASSIGNMENTS = assignments(ROOT)
+ASSIGNMENTS = COURSE.names
 # What Colab has preinstalled, besides the standard library.
 COLAB_PACKAGES = {"numpy", "matplotlib", "pandas", "tqdm", "sklearn", "scipy"}
 # Points per part, from the assignment's specification.
@@ -59,7 +58,7 @@ PARTS = {
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_master_is_stored_without_outputs(name):
-    nb = read(master_path(name, ROOT))
+    nb = COURSE[name].master()
     dirty = [i for i, c in enumerate(nb.cells) if c.get("outputs") or c.get("execution_count")]
     assert not dirty, f"cells {dirty} carry outputs; clear them before committing"
 
@@ -73,7 +72,7 @@ def test_masters_and_tooling_are_ruff_clean():
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_provided_code_cells_equal_their_single_source(name):
-    nb = read(master_path(name, ROOT))
+    nb = COURSE[name].master()
     found = [grade_id(c) for c in nb.cells if grade_id(c) in PROVIDED]
     assert found, "each assignment loads its data with the course loader"
     for cell in nb.cells:
@@ -85,7 +84,7 @@ def test_provided_code_cells_equal_their_single_source(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_has_no_markers_solutions_or_hidden_tests(name):
-    master, release = read(master_path(name, ROOT)), read(release_path(name, ROOT))
+    master, release = COURSE[name].master(), read(COURSE[name].release_path)
     assert not leaks(release)
     for begin, end in [(SOLUTION_BEGIN, SOLUTION_END), (HIDDEN_BEGIN, HIDDEN_END)]:
         assert len(marked_lines(master, begin, end)) > 10
@@ -96,7 +95,7 @@ def test_release_has_no_markers_solutions_or_hidden_tests(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_points_per_part_match_the_specification(name):
-    nb = read(master_path(name, ROOT))
+    nb = COURSE[name].master()
     points = {**grade_cells(nb), **manual_cells(nb)}  # autograded and hand-graded points count alike
     listed = set()
     for part, (ids, total) in PARTS[name].items():
@@ -108,7 +107,7 @@ def test_points_per_part_match_the_specification(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_grade_ids_are_unique_and_tests_are_locked(name):
-    nb = read(master_path(name, ROOT))
+    nb = COURSE[name].master()
     ids = [grade_id(c) for c in nb.cells if grade_id(c)]
     assert len(ids) == len(set(ids))
     for cell in nb.cells:
@@ -122,7 +121,7 @@ def test_grade_ids_are_unique_and_tests_are_locked(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_runs_in_stock_colab(name):
     """Only Colab's preinstalled packages and the standard library; no nbgrader, no local files."""
-    nb = read(release_path(name, ROOT))
+    nb = read(COURSE[name].release_path)
     stdlib = set(sys.stdlib_module_names)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -139,7 +138,7 @@ def test_release_runs_in_stock_colab(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_links_to_its_colab_copy(name):
-    text = release_path(name, ROOT).read_text()
+    text = COURSE[name].release_path.read_text()
     assert colab_url(name) in text
     json.loads(text)
     assert re.search(r"colab-badge\.svg", text)
@@ -148,16 +147,14 @@ def test_release_links_to_its_colab_copy(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_folder_holds_the_notebook_alone(name):
     """The manifest beside a master is the grader's (nbgrader's CourseDirectory.ignore): never released."""
-    folder = release_path(name, ROOT).parent
+    folder = COURSE[name].release_path.parent
     assert sorted(p.name for p in folder.iterdir()) == [f"{name}.ipynb"]
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_the_manifest_names_tests_of_its_master(name):
-    from course.manifest import manifest_of
-
-    tests = {grade_id(c) for c in read(master_path(name, ROOT)).cells if is_test(c)}
-    manifest = manifest_of(name, ROOT)
+    tests = {grade_id(c) for c in COURSE[name].master().cells if is_test(c)}
+    manifest = COURSE[name].manifest
     named = set(manifest.tests) | {t for entry in manifest.tests.values() for t in entry.get("needs", [])}
     assert named <= tests, sorted(named - tests)
 

@@ -28,9 +28,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE, ROOT
 
-from course import EXTRA_CREDIT_PREFIX, assignments, master_path
+from course import EXTRA_CREDIT_PREFIX
 from course.cells import grade_id, is_locked, is_solution, is_test, is_written_answer, points
 from course.notebooks import (
     HIDDEN_BEGIN,
@@ -47,13 +47,13 @@ from course.otter import PLUGIN_FILES, convert, student_problems
 from course.otter.plugin import CELL_KEY, restore
 from course.otter.submissions import as_otter, autograder_config, otter_run, plugin_cells, run_otter, scores
 from course.otter.submissions import grade_in_process as otter_grade_in_process
-from course.submissions import apply_edits, blank, catalog, reference, variant, with_bugs
+from course.submissions import apply_edits, blank, reference, variant, with_bugs
 
-ASSIGNMENTS = assignments(ROOT)
-ENTRIES = [(a, "bug", b) for a in ASSIGNMENTS for b in sorted(catalog(a, ROOT).BUGS)] + \
-          [(a, "variant", v) for a in ASSIGNMENTS for v in sorted(catalog(a, ROOT).VARIANTS)] + \
-          [(a, "grading", e) for a in ASSIGNMENTS for e in sorted({**getattr(catalog(a, ROOT), "GRADING_MODE_BUGS", {}),
-                                                                    **getattr(catalog(a, ROOT), "GRADING_MODE_VARIANTS", {})})]
+ASSIGNMENTS = COURSE.names
+ENTRIES = [(a, "bug", b) for a in ASSIGNMENTS for b in sorted(COURSE[a].catalog.BUGS)] + \
+          [(a, "variant", v) for a in ASSIGNMENTS for v in sorted(COURSE[a].catalog.VARIANTS)] + \
+          [(a, "grading", e) for a in ASSIGNMENTS for e in sorted({**getattr(COURSE[a].catalog, "GRADING_MODE_BUGS", {}),
+                                                                    **getattr(COURSE[a].catalog, "GRADING_MODE_VARIANTS", {})})]
 
 
 def build_command(name):
@@ -111,7 +111,7 @@ def test_build_writes_the_student_notebook_and_the_private_zip(built, name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_student_edition_holds_no_solution_marker_or_hidden_test(built, name):
     student, _ = _edition(built, name)
-    master = read(master_path(name, ROOT))
+    master = COURSE[name].master()
     tests_dir = built["root"] / "dist" / "otter" / name / "student" / "tests"
     assert not student_problems(student, tests_dir, master)
     texts = [c.source for c in student.cells] + list(_public_tests(student).values()) + \
@@ -128,7 +128,7 @@ def test_student_edition_holds_no_solution_marker_or_hidden_test(built, name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_questions_are_the_grade_cells_with_their_points(built, name):
     student, zip_path = _edition(built, name)
-    master = read(master_path(name, ROOT))
+    master = COURSE[name].master()
     config, tests = autograder_config(zip_path)
     from otter.test_files import ExceptionTestFile
 
@@ -145,7 +145,7 @@ def test_questions_are_the_grade_cells_with_their_points(built, name):
     checks = [convert.check_cell_question(c) for c in student.cells if convert.check_cell_question(c)]
     assert checks == [g for g in want]
     # written answers: manual questions with their points in the otter master
-    nb = convert.otter_master(master, name, {}, convert.prompt(ROOT))
+    nb = convert.otter_master(master, name, {}, convert.prompt(COURSE))
     manual = {}
     for cell in nb.cells:
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
@@ -182,8 +182,8 @@ def test_publish_with_otter_adds_the_student_notebooks_not_the_zips(built):
 
 def _blank_as_graded(name):
     """The blank release as nbgrader grades it: its test cells with their hidden parts put back."""
-    nb = blank(name, ROOT)
-    whole = {grade_id(c): c.source for c in solution_notebook(read(master_path(name, ROOT)), True).cells if is_test(c)}
+    nb = blank(COURSE[name])
+    whole = {grade_id(c): c.source for c in solution_notebook(COURSE[name].master(), True).cells if is_test(c)}
     for cell in nb.cells:
         if grade_id(cell) in whole:
             cell.source = whole[grade_id(cell)]
@@ -191,7 +191,7 @@ def _blank_as_graded(name):
 
 
 def _nbgrader_scores(name, nb, skip=()):
-    master = read(master_path(name, ROOT))
+    master = COURSE[name].master()
     failed, _ = grade_in_process(nb, skip)
     return {grade_id(c): (0.0 if grade_id(c) in failed else points(c)) for c in master.cells
             if is_test(c) and grade_id(c) not in skip}
@@ -201,13 +201,13 @@ def _nbgrader_scores(name, nb, skip=()):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_otter_run_as_typed_scores_like_nbgrader(built, name):
     student, zip_path = _edition(built, name)
-    master = read(master_path(name, ROOT))
+    master = COURSE[name].master()
     full = {grade_id(c): points(c) for c in master.cells if is_test(c)}
     hidden = marked_lines(master, HIDDEN_BEGIN, HIDDEN_END)
     with worlds.serve(worlds.SHARED_DATA) as (url, _):
         env = dict(built["env"], COURSE_DATA_MIRROR=url)
-        for label, nb, want in [("reference", reference(name, ROOT), full),
-                                ("blank", blank(name, ROOT), _nbgrader_scores(name, _blank_as_graded(name)))]:
+        for label, nb, want in [("reference", reference(COURSE[name]), full),
+                                ("blank", blank(COURSE[name]), _nbgrader_scores(name, _blank_as_graded(name)))]:
             where = built["base"] / f"{name}-{label}"
             where.mkdir()
             (where / "out").mkdir()
@@ -218,7 +218,7 @@ def test_otter_run_as_typed_scores_like_nbgrader(built, name):
             assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
             results = json.loads((where / "out" / "results.json").read_text())
             assert scores(results) == want, f"{label}: otter {scores(results)}, nbgrader {want}"
-            in_process = otter_grade_in_process(as_otter(nb, student), zip_path, catalog(name, ROOT).SKIP)
+            in_process = otter_grade_in_process(as_otter(nb, student), zip_path, COURSE[name].left_out())
             assert in_process == {q: want[q] for q in in_process}, f"{label}: the in-process runner disagrees"
             shown = json.dumps(results)
             leaked = sorted(line for line in hidden if line in shown)
@@ -238,7 +238,7 @@ def otter_delegated(built):
     for name in ASSIGNMENTS:
         student, zip_path = _edition(built, name)
         for means in MEANS:
-            jobs.append((name, means, as_otter(attack(blank(name, ROOT), means), student), zip_path))
+            jobs.append((name, means, as_otter(attack(blank(COURSE[name]), means), student), zip_path))
 
     def grade(job):
         name, means, nb, zip_path = job
@@ -277,14 +277,22 @@ def test_catalog_entry_scores_the_same_under_otter(built, name, kind, entry, mon
 
 def _entry(name, kind, entry):
     """(make(keep_hidden_tests) -> the entry's notebook, the cells the in-process graders skip)."""
-    cat = catalog(name, ROOT)
+    a = COURSE[name]
+    cat = a.catalog
     if kind == "bug":
-        return (lambda hidden: with_bugs(name, [entry], ROOT, keep_hidden_tests=hidden)), cat.SKIP
+        return (lambda hidden: with_bugs(a, [entry], keep_hidden_tests=hidden)), a.left_out()
     if kind == "variant":
-        return (lambda hidden: variant(name, entry, ROOT, keep_hidden_tests=hidden)), cat.SKIP
-    edits = {**cat.GRADING_MODE_BUGS, **cat.GRADING_MODE_VARIANTS}[entry]["edits"]  # graded with the budgets
-    return (lambda hidden: apply_edits(reference(name, ROOT, keep_hidden_tests=hidden), edits, entry)), \
-        cat.GRADING_MODE_SKIP
+        return (lambda hidden: variant(a, entry, keep_hidden_tests=hidden)), a.left_out()
+    entries = {**cat.GRADING_MODE_BUGS, **cat.GRADING_MODE_VARIANTS}  # graded with the budgets, their runs kept
+    return (lambda hidden: apply_edits(reference(a, keep_hidden_tests=hidden), entries[entry]["edits"], entry)), \
+        a.left_out(keep=_questions(a, entries[entry]))
+
+
+def _questions(assignment, entry):
+    """The tests of the questions an entry edits: the first test cell after each edited cell."""
+    ids = [grade_id(c) for c in assignment.master().cells if grade_id(c)]
+    tests = {grade_id(c) for c in assignment.master().cells if is_test(c)}
+    return {next(t for t in ids[ids.index(gid):] if t in tests) for gid, _, _ in entry["edits"]}
 
 
 def _both_in_process(name, kind, entry, student, zip_path, monkeypatch):
@@ -304,16 +312,16 @@ def test_otter_run_scores_a_buggy_submission_as_the_in_process_runner(built):
     the reference and the blank above are compared with the in-process runner too)."""
     name = "model_fitting"
     student, zip_path = _edition(built, name)
-    cat = catalog(name, ROOT)
-    nb = with_bugs(name, cat.DEMO, ROOT)
+    cat = COURSE[name].catalog
+    nb = with_bugs(COURSE[name], cat.DEMO)
     with worlds.serve(worlds.SHARED_DATA) as (url, _):
         results, _ = otter_run(zip_path, as_otter(nb, student), name, env=dict(built["env"], COURSE_DATA_MIRROR=url,
                                                                               PATH=os.environ["PATH"]))
     got = scores(results)
-    in_process = otter_grade_in_process(as_otter(nb, student), zip_path, cat.SKIP)
-    nbgrader = _nbgrader_scores(name, with_bugs(name, cat.DEMO, ROOT, keep_hidden_tests=True), cat.SKIP)
+    in_process = otter_grade_in_process(as_otter(nb, student), zip_path, COURSE[name].left_out())
+    nbgrader = _nbgrader_scores(name, with_bugs(COURSE[name], cat.DEMO, keep_hidden_tests=True), COURSE[name].left_out())
     assert {q: got[q] for q in in_process} == in_process == nbgrader
-    assert sum(got.values()) < sum(points(c) for c in read(master_path(name, ROOT)).cells if is_test(c))
+    assert sum(got.values()) < sum(points(c) for c in COURSE[name].master().cells if is_test(c))
 
 
 # --- the plugin -------------------------------------------------------------------------------------------------
@@ -386,8 +394,8 @@ def test_plugin_imports_nothing_the_grading_image_lacks():
 
 
 def test_conversion_runs_the_whole_test_cell_hidden_and_its_visible_part_public():
-    master = read(master_path(ASSIGNMENTS[0], ROOT))
-    nb = convert.otter_master(master, ASSIGNMENTS[0], {}, convert.prompt(ROOT))
+    master = COURSE[ASSIGNMENTS[0]].master()
+    nb = convert.otter_master(master, ASSIGNMENTS[0], {}, convert.prompt(COURSE))
     tests = [c for c in master.cells if is_test(c)]
     cases = [c.source for c in nb.cells if c.cell_type == "code" and "def test_" in c.source]
     assert len(cases) == 2 * len(tests)
@@ -448,9 +456,9 @@ def otter_quiz(tmp_path_factory):
     from course.release import copy_course
 
     base = tmp_path_factory.mktemp("otter-tampering")
-    root = copy_course(ROOT, base / "course")
-    add_quiz(root)
-    out = build(QUIZ, root, base / "dist")
+    course = copy_course(COURSE, base / "course")
+    add_quiz(course.root)
+    out = build(course[QUIZ], base / "dist")
     student = read(out / "student" / f"{QUIZ}.ipynb")
     zip_path = out / "autograder" / f"{QUIZ}-autograder.zip"
     texts = {}
@@ -507,7 +515,7 @@ def test_plugin_selects_the_grading_budgets_through_the_kernels_environment(monk
     monkeypatch.delenv(GRADING_VARIABLE, raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     RestoreProvidedCells(None, {}, {"cells": []}).before_grading(None)
-    setup = next(c for c in read(master_path(ASSIGNMENTS[0], ROOT)).cells if grade_id(c) == "setup")
+    setup = next(c for c in COURSE[ASSIGNMENTS[0]].master().cells if grade_id(c) == "setup")
     line = next(line for line in setup.source.split("\n\n") if "GRADING = " in line)
     namespace = {}
     exec("import os\n" + line, namespace)  # noqa: S102 (the master's own line)

@@ -13,21 +13,20 @@ import time
 from pathlib import Path
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 from sqlalchemy import create_engine, text
 
-from course import master_path
 from course.grading import Result, Task, autograde_class, grade_submission, grading_log, scores
 from course.grading.engines import run_pool
 from course.grading.worker import api_for
-from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines, read
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, manual_cells, marked_lines
 from course.release import copy_course
-from course.submissions import blank, catalog, reference, with_bugs, write_submission
+from course.submissions import blank, reference, with_bugs, write_submission
 
 pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
 
 A = "model_fitting"
-BUGS = {"bug_a": catalog(A, ROOT).DEMO, "bug_b": ["relu_derivative_everywhere"]}
+BUGS = {"bug_a": COURSE[A].catalog.DEMO, "bug_b": ["relu_derivative_everywhere"]}
 GOOD = {"ref", "blank", *BUGS}
 # "wrong" is rejected by course.nbgrader_ext.check_submission.CheckSubmission, which only nbgrader_config.py wires in: the workers
 # grade with the course's config.
@@ -56,7 +55,7 @@ def grades_in_db(db_url, assignment=A):
 
 def check_graded_once(db_url, students, assignment=A):
     """Every student: exactly one submission, one grade per grade cell of the master, every test scored."""
-    master = read(master_path(assignment, ROOT))
+    master = COURSE[assignment].master()
     expected = {**grade_cells(master), **manual_cells(master)}
     db = grades_in_db(db_url, assignment)
     for student in students:
@@ -76,29 +75,30 @@ def lost(db, student):
 
 def check_expected_scores(db):
     """Reference: full marks; blank: nothing; each buggy one loses its bugs' questions and no others."""
-    tests = set(grade_cells(read(master_path(A, ROOT))))
+    tests = set(grade_cells(COURSE[A].master()))
     assert lost(db, "ref") == set()
     assert lost(db, "blank") == tests
     for student, bugs in BUGS.items():
-        entries = [catalog(A, ROOT).BUGS[b] for b in bugs]
+        entries = [COURSE[A].catalog.BUGS[b] for b in bugs]
         must = {t for e in entries for t in e["fails"]}
-        may = must | {t for e in entries for t in e.get("also", [])} | catalog(A, ROOT).SKIP
+        may = must | {t for e in entries for t in e.get("also", [])} | COURSE[A].left_out()
         assert must <= lost(db, student) <= may, f"{student} ({bugs}): lost {sorted(lost(db, student))}"
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = copy_course(ROOT, tmp_path_factory.mktemp("class"))
-    write_submission(reference(A, root), root, "ref", A)
-    write_submission(blank(A, root), root, "blank", A)
+    course = copy_course(COURSE, tmp_path_factory.mktemp("class"))
+    root, a = course.root, course[A]
+    write_submission(reference(a), a, "ref")
+    write_submission(blank(a), a, "blank")
     for student, bugs in BUGS.items():
-        write_submission(with_bugs(A, bugs, root), root, student, A)
-    write_submission(blank("autograd_mlp", root), root, "wrong", A)
+        write_submission(with_bugs(a, bugs), a, student)
+    write_submission(blank(course["autograd_mlp"]), a, "wrong")
     damaged = root / "submitted" / "garbage" / A / f"{A}.ipynb"
     damaged.parent.mkdir(parents=True)
     damaged.write_text('{"cells": [')
-    run = autograde_class(A, root, workers=2)
-    return {"root": root, "run": run, "db_url": f"sqlite:///{root / 'gradebook.db'}"}
+    run = autograde_class(a, workers=2)
+    return {"root": root, "a": a, "run": run, "db_url": f"sqlite:///{root / 'gradebook.db'}"}
 
 
 def test_every_submission_is_graded_exactly_once(graded):
@@ -114,14 +114,14 @@ def test_crashing_submissions_are_recorded_and_the_rest_graded(graded):
     run = graded["run"]
     for student, message in BROKEN.items():
         assert message in run.failed[student], run.failed[student]
-        assert grading_log(graded["root"], A)[student]["status"] == "failed"
-    rows = {r["student"]: r for r in scores(A, graded["root"])}
-    assert {s for s, r in rows.items() if r["status"] == "graded"} == GOOD
-    assert all(rows[s]["status"].startswith("not graded") for s in BROKEN if s in rows)
+        assert grading_log(graded["a"])[student]["status"] == "failed"
+    rows = {r.student: r for r in scores(graded["a"])}
+    assert {s for s, r in rows.items() if r.status == "graded"} == GOOD
+    assert all(rows[s].status.startswith("not graded") for s in BROKEN if s in rows)
 
 
 def test_workers_write_each_students_feedback_with_the_course_config(graded):
-    secret = marked_lines(read(master_path(A, ROOT)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
+    secret = marked_lines(COURSE[A].master(), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     for student in GOOD | set(BROKEN):
         path = graded["root"] / "feedback" / student / A / f"{A}.html"
         assert path.is_file() == (student in GOOD), student
@@ -131,22 +131,22 @@ def test_workers_write_each_students_feedback_with_the_course_config(graded):
 
 
 def test_a_resumed_run_skips_graded_submissions_and_regrades_changed_ones(graded, capfd):
-    root = graded["root"]
-    write_submission(reference(A, root), root, "blank", A)  # the blank student hands in a finished notebook
-    run = autograde_class(A, root, workers=2)
+    a = graded["a"]
+    write_submission(reference(a), a, "blank")  # the blank student hands in a finished notebook
+    run = autograde_class(a, workers=2)
     assert set(run.skipped) == GOOD - {"blank"}
     assert run.graded == ["blank"] and set(run.failed) == set(BROKEN), "failed submissions are retried"
     assert "autograde model_fitting" in capfd.readouterr().err, "a progress bar on stderr"
     db = check_graded_once(graded["db_url"], GOOD)
     assert lost(db, "blank") == set(), "the new submission's grade replaced the old one"
-    write_submission(blank(A, root), root, "blank", A)  # back as it was, for the other tests
-    assert autograde_class(A, root, workers=2, students=["blank"]).graded == ["blank"]
+    write_submission(blank(a), a, "blank")  # back as it was, for the other tests
+    assert autograde_class(a, workers=2, students=["blank"]).graded == ["blank"]
 
 
 def test_force_regrades_graded_submissions(graded):
     before = (graded["root"] / "autograded" / "ref" / A / f"{A}.ipynb").stat().st_mtime
-    assert autograde_class(A, graded["root"], workers=2, students=["ref"]).skipped == ["ref"]
-    run = autograde_class(A, graded["root"], workers=2, students=["ref"], force=True)
+    assert autograde_class(graded["a"], workers=2, students=["ref"]).skipped == ["ref"]
+    run = autograde_class(graded["a"], workers=2, students=["ref"], force=True)
     assert run.graded == ["ref"] and run.engine == "inline", "one submission: graded in this process"
     assert (graded["root"] / "autograded" / "ref" / A / f"{A}.ipynb").stat().st_mtime > before
     check_expected_scores(check_graded_once(graded["db_url"], GOOD))
@@ -159,7 +159,7 @@ def test_dask_workers_on_loopback_grade_into_the_same_gradebook(graded):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        run = autograde_class(A, graded["root"], dask=cluster.scheduler_address, students=students, force=True)
+        run = autograde_class(graded["a"], dask=cluster.scheduler_address, students=students, force=True)
     assert run.workers == 2 and run.engine.startswith("dask")
     assert sorted(run.graded) == ["bug_a", "bug_b"] and set(run.failed) == {"garbage"}
     assert all(str(os.getpid()) not in r.log for r in run.results), "graded in the Dask workers"

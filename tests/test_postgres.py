@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 from test_parallel import BUGS, check_expected_scores, check_graded_once
 
 from course import report
+from course.course import Course
 from course.grading import autograde_class, scores
 from course.release import copy_course
 from course.submissions import blank, reference, with_bugs, write_submission
@@ -75,13 +76,14 @@ def postgres_url():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, postgres_url):
-    root = copy_course(ROOT, tmp_path_factory.mktemp("pg-class"))
-    write_submission(reference(A, root), root, "ref", A)
-    write_submission(blank(A, root), root, "blank", A)
+    course = copy_course(COURSE.with_gradebook(postgres_url), tmp_path_factory.mktemp("pg-class"))
+    a = course[A]
+    write_submission(reference(a), a, "ref")
+    write_submission(blank(a), a, "blank")
     for student, bugs in BUGS.items():
-        write_submission(with_bugs(A, bugs, root), root, student, A)
-    run = autograde_class(A, root, workers=2, db_url=postgres_url, dask="local")
-    return {"root": root, "run": run, "db_url": postgres_url}
+        write_submission(with_bugs(a, bugs), a, student)
+    run = autograde_class(a, workers=2, dask="local")
+    return {"root": course.root, "a": a, "run": run, "db_url": postgres_url}
 
 
 def test_parallel_workers_grade_into_postgresql(graded):
@@ -93,11 +95,11 @@ def test_parallel_workers_grade_into_postgresql(graded):
 
 
 def test_resume_and_reports_read_the_postgresql_gradebook(graded):
-    root, url = graded["root"], graded["db_url"]
-    again = autograde_class(A, root, workers=2, db_url=url)
+    a = Course.at(graded["root"], db_url=graded["db_url"])[A]  # the gradebook named again, as on the command line
+    again = autograde_class(a, workers=2)
     assert sorted(again.skipped) == sorted(graded["run"].graded) and not again.graded
-    rows = {r["student"]: r for r in scores(A, root, url)}
-    assert rows["ref"]["core"] == rows["ref"]["core_max"] > 0 and rows["blank"]["core"] == 0
-    assert all(r["status"] == "graded" for r in rows.values())
-    html = report.write_report(A, root, url)
+    rows = {r.student: r for r in scores(a)}
+    assert rows["ref"].core == rows["ref"].core_max > 0 and rows["blank"].core == 0
+    assert all(r.status == "graded" for r in rows.values())
+    html = report.write_report(a)
     assert "4 graded" in html.read_text()

@@ -6,6 +6,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from worlds import serve
 
 from course import data
+from course.course import Assignment, Course
 from course.nbgrader_ext import preflight
 from course.nbgrader_ext.preflight import GradingSetupError, needed_datasets
 
@@ -67,18 +68,19 @@ def write_master(root, name, source):
 
 def test_require_ready_lists_every_problem_and_checks_once_when_ready(tmp_path, no_data, monkeypatch):
     write_master(tmp_path, "hw", "x = load_mnist()")
+    course = Course.at(tmp_path)
     monkeypatch.setattr(preflight, "sandbox_problem", lambda: "bubblewrap (bwrap) is not installed.")
     with pytest.raises(GradingSetupError) as info:
-        preflight.require_ready(["hw", "missing"], tmp_path)
+        preflight.require_ready([Assignment(course, "hw"), Assignment(course, "missing")])
     text = str(info.value)
     assert text.startswith("Nothing was graded") and "bubblewrap (bwrap) is not installed" in text
     assert "no master notebook for 'missing'" in text and "the dataset mnist is needed" in text
 
     monkeypatch.setattr(preflight, "sandbox_problem", lambda: None)
     monkeypatch.setattr(preflight, "ensure_datasets", lambda needed, log: [])
-    preflight.require_ready(["hw"], tmp_path)
+    preflight.require_ready([course["hw"]])
     monkeypatch.setattr(preflight, "problems", lambda *a, **k: pytest.fail("checked twice"))
-    preflight.require_ready(["hw"], tmp_path)
+    preflight.require_ready([course["hw"]])
 
 
 def test_the_nbgrader_hook_stops_nbgrader_with_the_message(tmp_path, no_data, monkeypatch):

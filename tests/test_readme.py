@@ -13,7 +13,7 @@ import zipfile
 import nbformat
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE, ROOT
 
 from course.submissions import blank, reference
 
@@ -107,7 +107,7 @@ def instructor():
     base = worlds.scratch("dlfs-readme-")
     root = worlds.clean_clone(base / "course")
     with zipfile.ZipFile(root / "export.zip", "w") as z:
-        for student, nb in {"alice": reference(A, ROOT), "bob": blank(A, ROOT)}.items():
+        for student, nb in {"alice": reference(COURSE[A]), "bob": blank(COURSE[A])}.items():
             z.writestr(f"{student}_{A}.ipynb", nbformat.writes(nb))
     (root / "roster.txt").write_text("alice\nbob\ncarol\n")
     runs = {}

@@ -8,16 +8,14 @@ import io
 import warnings
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 
-from course import assignments
 from course.cells import grade_id, is_solution, is_test
 from course.integrity.guard import LocalGuard, reference_regions
-from course.manifest import manifest_of
 from course.notebooks import bound_names, offscreen_pyplot
-from course.submissions import catalog, reference
+from course.submissions import reference
 
-ASSIGNMENTS = assignments(ROOT)
+ASSIGNMENTS = COURSE.names
 
 
 def _run(source, ns, label):
@@ -30,7 +28,7 @@ def _run(source, ns, label):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_the_trusted_copies_pass_the_tests_they_stand_in_for(name):
     offscreen_pyplot()
-    nb, skip = reference(name, ROOT, keep_hidden_tests=True), catalog(name, ROOT).SKIP
+    nb, skip = reference(COURSE[name], keep_hidden_tests=True), COURSE[name].left_out()
     ns = {"__name__": "__course__"}
     student = set().union(*(bound_names(c.source) for c in nb.cells if c.cell_type == "code" and is_solution(c)))
     guard = LocalGuard(ns, student)
@@ -50,7 +48,7 @@ def test_the_trusted_copies_pass_the_tests_they_stand_in_for(name):
     copies = set(guard.vault.public)
     assert copies, "the master has no trusted copies"
     assert copies <= student, f"copies of names no solution cell defines: {sorted(copies - student)}"
-    e2e = manifest_of(name, ROOT).end_to_end_tests
+    e2e = COURSE[name].manifest.end_to_end_tests
     guard.vault.lend()  # now every copy, the graded functions' own included, stands in for the solution's code
     failed = {}
     for gid, body in tests:

@@ -12,10 +12,11 @@ import io
 import shutil
 
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 
-from course import cli, master_path, report
-from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, marked_lines, read
+from course import cli, report
+from course.course import Course
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, grade_cells, marked_lines
 
 pytestmark = pytest.mark.slow  # grades submissions with nbgrader: minutes
 
@@ -59,20 +60,20 @@ def test_report_files_are_written(course):
 
 
 def test_pass_rates_and_failure_messages(course):
-    rep = report.class_report(A, course["root"])
-    tests = grade_cells(read(master_path(A, ROOT)))
-    assert [t["id"] for t in rep["tests"]] == list(tests)
+    rep = report.class_report(Course.at(course["root"])[A])
+    tests = grade_cells(COURSE[A].master())
+    assert [t.id for t in rep.tests] == list(tests)
     graded = {s: row for (a, s), row in course["demo"].items() if a == A}
-    for t in rep["tests"]:
-        failed = sum(graded[s]["tests"][t["id"]][0] < t["points"] for s in graded)
-        assert (t["graded"], t["failed"], t["passed"]) == (3, failed, 3 - failed), t["id"]
-        assert sum(t["messages"].values()) == failed, f"one message per failure: {t['messages']}"
-    by_id = {t["id"]: t for t in rep["tests"]}
-    assert by_id["test_one_hot"]["messages"] == {"NotImplementedError": 1}, "the blank release fails it"
-    update = by_id["test_update"]["messages"]  # failed by blank (not implemented) and buggy (lr applied twice)
+    for t in rep.tests:
+        failed = sum(graded[s].tests[t.id][0] < t.points for s in graded)
+        assert (t.graded, t.failed, t.passed) == (3, failed, 3 - failed), t.id
+        assert sum(t.messages.values()) == failed, f"one message per failure: {t.messages}"
+    by_id = {t.id: t for t in rep.tests}
+    assert by_id["test_one_hot"].messages == {"NotImplementedError": 1}, "the blank release fails it"
+    update = by_id["test_update"].messages  # failed by blank (not implemented) and buggy (lr applied twice)
     assert update["NotImplementedError"] == 1 and any(m.startswith("AssertionError: ") for m in update)
     top = report.most_failed(rep, top=3)
-    assert [t["failed"] for t in top] == sorted((t["failed"] for t in rep["tests"]), reverse=True)[:3]
+    assert [t.failed for t in top] == sorted((t.failed for t in rep.tests), reverse=True)[:3]
 
 
 def test_report_html_shows_results_and_messages_but_no_hidden_test_source(course):
@@ -80,7 +81,7 @@ def test_report_html_shows_results_and_messages_but_no_hidden_test_source(course
     assert "test_failures.png" in text and "histogram.png" in text
     assert "Pass rate per question" in text and "Most failed tests" in text
     assert "broken" in text and "NotJSONError" in text, "the not-graded submission is listed with its error"
-    secret = marked_lines(read(master_path(A, ROOT)), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
+    secret = marked_lines(COURSE[A].master(), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     assert len(secret) > 20
     assert not [line for line in secret if line in text], "hidden test source leaked into the report"
 

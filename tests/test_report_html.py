@@ -1,36 +1,36 @@
 """The class report's HTML (course/templates/class_report.html.j2): what it shows, every value escaped."""
 
+import dataclasses
 import html
 import re
 from collections import Counter
 
 from traitlets.config import Config
 
-from course.report import render_html
+from course.grading import GradeRow
+from course.report import ClassReport, QuestionStats, render_html
 from course.term import Term
 
 
 def report():
     on_time = {"late_hours": 0.0, "submitted": "2026-10-30 20:00:00", "penalty": 0.0}
-    rows = [{"student": "alice", "status": "graded", "core": 90.0, "core_max": 90.0, "total": 90.0, "final": 90.0,
-             **on_time},
-            {"student": "bob", "status": "graded", "core": 45.5, "core_max": 90.0, "total": 50.5, "final": 40.4,
-             "late_hours": 25.5, "submitted": "2026-10-31 23:30:00", "penalty": 10.1},
-            {"student": "<script>eve</script>", "status": "not graded: x", "core": 0.0, "core_max": 90.0,
-             "total": 0.0, "final": 0.0, **on_time},
-            {"student": "<i>mallory</i>", "status": "needs review: test_relu", "core": 68.0, "core_max": 90.0,
-             "total": 68.0, "final": 68.0, **on_time}]
-    tests = [{"id": "test_update", "points": 6.0, "hidden": True, "graded": 2, "failed": 1, "passed": 1, "rate": 0.5,
-              "messages": Counter({"AssertionError: got <b>1</b>, expected 2": 1})},
-             {"id": "test_relu", "points": 4.0, "hidden": False, "graded": 2, "failed": 0, "passed": 2, "rate": 1.0,
-              "messages": Counter()}]
+    a = "model_fitting"
+    rows = [GradeRow("alice", a, status="graded", core=90.0, core_max=90.0, total=90.0, final=90.0, **on_time),
+            GradeRow("bob", a, status="graded", core=45.5, core_max=90.0, total=50.5, final=40.4, late_hours=25.5,
+                     submitted="2026-10-31 23:30:00", penalty=10.1),
+            GradeRow("<script>eve</script>", a, status="not graded: x", core_max=90.0, **on_time),
+            GradeRow("<i>mallory</i>", a, status="needs review: test_relu", core=68.0, core_max=90.0, total=68.0,
+                     final=68.0, **on_time)]
+    tests = [QuestionStats("test_update", 6.0, True, 2, 1, Counter({"AssertionError: got <b>1</b>, expected 2": 1})),
+             QuestionStats("test_relu", 4.0, False, 2, 0)]
     config = Config()
     config.Term.due_dates = {"model_fitting": "2026-10-30 22:00"}
     config.Term.late_penalty_per_day = 0.1
-    return {"assignment": "model_fitting", "rows": rows, "tests": tests, "term": Term(config=config),
-            "not_graded": {"<script>eve</script>": "NotJSONError: <not a notebook>"},
-            "review": {"<i>mallory</i>": {"test_relu": "cell 3, line 2: globals: reads the notebook's namespace "
-                                                      "(x = globals()['<b>y</b>'])"}}}
+    return ClassReport("model_fitting", rows, tests,
+                       not_graded={"<script>eve</script>": "NotJSONError: <not a notebook>"},
+                       review={"<i>mallory</i>": {"test_relu": "cell 3, line 2: globals: reads the notebook's "
+                                                               "namespace (x = globals()['<b>y</b>'])"}},
+                       term=Term(config=config))
 
 
 def test_the_report_shows_the_class_and_escapes_what_students_wrote():
@@ -51,12 +51,12 @@ def test_the_report_shows_the_class_and_escapes_what_students_wrote():
 
 def test_no_graded_submission_says_so():
     r = report()
-    r["rows"] = [row for row in r["rows"] if row["status"].startswith("not graded")]
+    r.rows = [row for row in r.rows if row.status.startswith("not graded")]
     assert "no graded submission" in render_html(r)
 
 
 def test_no_due_date_says_where_to_set_one():
     r = report()
-    r["term"] = Term()
-    r["rows"] = [{**row, "late_hours": 0.0} for row in r["rows"]]  # no due date: nobody is late
+    r.term = Term()
+    r.rows = [dataclasses.replace(row, late_hours=0.0) for row in r.rows]  # no due date: nobody is late
     assert "No due date set (c.Term.due_dates in nbgrader_config.py)" in render_html(r)

@@ -2,17 +2,14 @@
 
 import nbformat
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 
-from course import assignments
 from course.inspection import master_plan, notebook_cells, scan, withheld
 from course.integrity import review
-from course.manifest import manifest_of
-from course.notebooks import cell_by_id, read
-from course.paths import master_path
-from course.submissions import blank, catalog, reference, variant
+from course.notebooks import cell_by_id
+from course.submissions import blank, reference, variant
 
-ASSIGNMENTS = assignments(ROOT)
+ASSIGNMENTS = COURSE.names
 
 # Means of reaching what the tests keep: each must be found, and withhold what it can reach.
 SUSPECT = {
@@ -55,16 +52,16 @@ def test_the_scan_leaves_ordinary_code_alone(what):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_no_reference_solution_blank_release_or_correct_variant_is_flagged(name):
-    master = read(master_path(name, ROOT))
-    subs = {"reference": reference(name, ROOT), "blank": blank(name, ROOT)} | \
-        {v: variant(name, v, ROOT) for v in catalog(name, ROOT).VARIANTS}
+    master = COURSE[name].master()
+    subs = {"reference": reference(COURSE[name]), "blank": blank(COURSE[name])} | \
+        {v: variant(COURSE[name], v) for v in COURSE[name].catalog.VARIANTS}
     for label, nb in subs.items():
         assert not scan(nb, master), (label, scan(nb, master))
 
 
 def _with_helper(name, gid, helper, call):
     """The reference of `name` with a suspect helper in a new cell before `gid`, and `call` replacing gid's source."""
-    nb = reference(name, ROOT)
+    nb = reference(COURSE[name])
     cell = cell_by_id(nb, gid)
     cell.source = call
     nb.cells.insert(nb.cells.index(cell), nbformat.v4.new_code_cell(helper))
@@ -73,11 +70,11 @@ def _with_helper(name, gid, helper, call):
 
 def test_a_finding_withholds_the_questions_it_can_reach_and_no_other():
     name = "autograd_mlp"
-    master = read(master_path(name, ROOT))
+    master = COURSE[name].master()
     helper = "def _peek(a, b):\n    return globals()['_x']\n"
     add = "def add(a, b):\n    return _peek(a, b)\n"
     nb = _with_helper(name, "add", helper, add)
-    held = withheld(scan(nb, master), nb, master, manifest_of(name, ROOT).end_to_end_tests)
+    held = withheld(scan(nb, master), nb, master, COURSE[name].manifest.end_to_end_tests)
     assert "test_add" in held and "cell" in held["test_add"][0]
     assert "test_forward_values" not in held, "forward is graded with the trusted add: the helper cannot reach it"
     assert "test_base_model" in held, "the trained model runs the student's own add"
@@ -86,8 +83,8 @@ def test_a_finding_withholds_the_questions_it_can_reach_and_no_other():
 
 def test_code_that_runs_when_its_cell_runs_withholds_every_later_test():
     name = "autograd_mlp"
-    master = read(master_path(name, ROOT))
-    nb = reference(name, ROOT)
+    master = COURSE[name].master()
+    nb = reference(COURSE[name])
     index = nb.cells.index(cell_by_id(nb, "forward"))
     nb.cells.insert(index, nbformat.v4.new_code_cell("import sys\nsys.settrace(None)\n"))
     held = withheld(scan(nb, master), nb, master)
@@ -96,7 +93,7 @@ def test_code_that_runs_when_its_cell_runs_withholds_every_later_test():
 
 
 def test_the_plan_keeps_no_test_code():
-    plan = master_plan(read(master_path("autograd_mlp", ROOT)))
+    plan = master_plan(COURSE["autograd_mlp"].master())
     text = repr(plan)
     assert "_make_reference_node" not in text and "check_scalar_op(add" not in text
     assert next(e for e in plan if e["id"] == "test_add")["references"] == ["add"]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from checkout import ROOT
+from checkout import COURSE, ROOT
 from quiz_course import QUIZ, add_quiz, autograde, scores, submit, variant
 
 from course import release
+from course.course import Course
 from course.nbgrader_ext import sandbox
 from course.nbgrader_ext.sandbox import OPT_OUT, SandboxedKernelManager, SandboxError
 from course.release import copy_course
@@ -66,7 +67,7 @@ print("PROBE" + json.dumps(report))
 
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory):
-    root = copy_course(ROOT, tmp_path_factory.mktemp("sandbox"))
+    root = copy_course(COURSE, tmp_path_factory.mktemp("sandbox")).root
     add_quiz(root)
     submit(root, "honest", variant())
     listener = socket.socket()
@@ -79,7 +80,7 @@ def probed(tmp_path_factory):
     master_mode = (root / "source" / QUIZ / "quiz.ipynb").stat().st_mode
     try:
         proc = autograde(root, QUIZ)
-        release.feedback(QUIZ, root)
+        release.feedback(Course.at(root)[QUIZ])
     finally:
         del os.environ["DLFS_TEST_SECRET"]
         listener.close()

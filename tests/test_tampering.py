@@ -9,11 +9,12 @@ import shutil
 
 import nbformat
 import pytest
-from checkout import ROOT
+from checkout import COURSE
 from delegation import MEANS, attack
 from quiz_course import QUIZ, add_quiz, autograde, graded_cell, master, scores, submit, variant
 
 from course import release
+from course.course import Assignment, Course
 from course.inspection import fix_name, inspect_submission
 from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, grade_cells, marked_lines
 from course.release import copy_course
@@ -172,9 +173,9 @@ def _no_metadata():
 
 @pytest.fixture(scope="module")
 def quiz(tmp_path_factory):
-    root = copy_course(ROOT, tmp_path_factory.mktemp("tampering"))
+    root = copy_course(COURSE, tmp_path_factory.mktemp("tampering")).root
     add_quiz(root)
-    release.release(root, ["model_fitting"])
+    release.release(Course.at(root), ["model_fitting"])
     blank = nbformat.read(str(root / "release" / QUIZ / f"{QUIZ}.ipynb"), as_version=4)
     for student, (_, build, _) in ATTACKS.items():
         if build:
@@ -184,7 +185,7 @@ def quiz(tmp_path_factory):
                                                     as_version=4))
     submit(root, "malformed_json", nbformat.writes(variant())[:-200])
     proc = autograde(root, QUIZ, "--Execute.timeout=6")
-    release.feedback(QUIZ, root)
+    release.feedback(Course.at(root)[QUIZ])
     return {"root": root, "proc": proc, "log": proc.stdout + proc.stderr, "scores": scores(root, QUIZ)}
 
 
@@ -243,7 +244,7 @@ def page_text(path):
 
 def test_feedback_never_shows_hidden_tests(quiz):
     secret = marked_lines(master(), HIDDEN_BEGIN, HIDDEN_END)
-    files = release.feedback_files(QUIZ, quiz["root"])
+    files = release.feedback_files(Course.at(quiz["root"])[QUIZ])
     assert len(files) == len(ATTACKS) - len(REJECTED)
     for path in files:
         text = page_text(path)
@@ -259,22 +260,22 @@ def test_feedback_never_shows_hidden_tests(quiz):
 
 def test_inspect_submission_reports_each_bad_file(quiz):
     root = quiz["root"]
-    sub = root / "submitted"
-    assert inspect_submission(sub / "honest" / QUIZ / "quiz.ipynb", QUIZ, root).ok
-    assert "not valid JSON" in inspect_submission(sub / "malformed_json" / QUIZ / "quiz.ipynb", QUIZ, root).problems[0]
-    assert "model_fitting" in inspect_submission(sub / "wrong_assignment" / QUIZ / "quiz.ipynb", QUIZ, root).problems[0]
-    assert not inspect_submission(sub / "no_metadata" / QUIZ / "quiz.ipynb", QUIZ, root).ok
-    renamed = inspect_submission(sub / "renamed_file" / QUIZ / "Copy of quiz.ipynb", QUIZ, root)
+    sub, q = root / "submitted", Course.at(root)[QUIZ]
+    assert inspect_submission(sub / "honest" / QUIZ / "quiz.ipynb", q).ok
+    assert "not valid JSON" in inspect_submission(sub / "malformed_json" / QUIZ / "quiz.ipynb", q).problems[0]
+    assert "model_fitting" in inspect_submission(sub / "wrong_assignment" / QUIZ / "quiz.ipynb", q).problems[0]
+    assert not inspect_submission(sub / "no_metadata" / QUIZ / "quiz.ipynb", q).ok
+    renamed = inspect_submission(sub / "renamed_file" / QUIZ / "Copy of quiz.ipynb", q)
     assert renamed.ok and renamed.rename_to == "quiz.ipynb"
-    dup = inspect_submission(sub / "duplicated_test" / QUIZ / "quiz.ipynb", QUIZ, root)
+    dup = inspect_submission(sub / "duplicated_test" / QUIZ / "quiz.ipynb", q)
     assert any("appears 2 times" in n for n in dup.notes)
     (sub / "honest" / QUIZ / "extra.txt").symlink_to(root / "source" / QUIZ / "quiz.ipynb")
-    assert "links or special files" in inspect_submission(sub / "honest" / QUIZ / "quiz.ipynb", QUIZ, root).problems[0]
+    assert "links or special files" in inspect_submission(sub / "honest" / QUIZ / "quiz.ipynb", q).problems[0]
     (sub / "honest" / QUIZ / "extra.txt").unlink()
-    deleted = inspect_submission(sub / "deleted_tests" / QUIZ / "quiz.ipynb", QUIZ, root)
+    deleted = inspect_submission(sub / "deleted_tests" / QUIZ / "quiz.ipynb", q)
     assert any("'test_add' is missing" in n for n in deleted.notes)
     flagged = {s for s in ATTACKS if s not in REJECTED and s != "blank"
-               and inspect_submission(sub / s / QUIZ / "quiz.ipynb", QUIZ, root).review}
+               and inspect_submission(sub / s / QUIZ / "quiz.ipynb", q).review}
     assert {"patch_numpy_builtins", "drop_asserts", "swallow_errors", "os_exit_in_test", "leak_hidden_tests",
             "always_equal", "sys_exit"} <= flagged
     assert "honest" not in flagged and "honest_warns" not in flagged
@@ -284,7 +285,7 @@ def test_fix_name_gives_a_renamed_download_its_name(tmp_path):
     for name in ["Copy of quiz.ipynb", "quiz (1).ipynb", "Copy of Copy of quiz (2).ipynb", "quiz.ipynb.ipynb"]:
         path = tmp_path / name
         nbformat.write(variant(), str(path))
-        fixed = fix_name(path, QUIZ)
+        fixed = fix_name(path, Assignment(COURSE, QUIZ))
         assert fixed.name == "quiz.ipynb" and fixed.is_file(), name
         fixed.unlink()
 
@@ -327,12 +328,13 @@ def budget(full, grading):
 @pytest.fixture(scope="module")
 def mf(quiz):
     root = quiz["root"]
-    write_submission(mf_reference("model_fitting", root), root, "mf_honest", "model_fitting")
-    cheat = mf_reference("model_fitting", root)
+    a = Course.at(root)["model_fitting"]
+    write_submission(mf_reference(a), a, "mf_honest")
+    cheat = mf_reference(a)
     for gid, source in MF_CHEAT:
         cell_by_id(cheat, gid).source = source
     cell_by_id(cheat, "train_model").source += MF_LOOSEN
-    write_submission(cheat, root, "mf_cheat", "model_fitting")
+    write_submission(cheat, a, "mf_cheat")
     first = autograde(root, "model_fitting")
     once = scores(root, "model_fitting")
     second = autograde(root, "model_fitting", "--student", "mf_honest")
@@ -372,7 +374,7 @@ def test_feedback_reads_the_master_the_submission_was_graded_against(quiz, tmp_p
         for line in old:
             cell.source = cell.source.replace(line, line + "  # edited after grading")
     nbformat.write(nb, str(path))
-    release.feedback(QUIZ, root)
+    release.feedback(Course.at(root)[QUIZ])
     text = page_text(root / "feedback" / "leak_hidden_tests" / QUIZ / f"{QUIZ}.html")
     assert "[hidden test line]" in text
     leaked = [line for line in old if line in text]
@@ -385,21 +387,22 @@ def test_feedback_reads_the_master_the_submission_was_graded_against(quiz, tmp_p
 def delegated(tmp_path_factory):
     """Every means of tests/delegation.py on both assignments, graded by one plain `nbgrader autograde` each, next
     to an honest student (the reference)."""
-    root = copy_course(ROOT, tmp_path_factory.mktemp("delegation"))
-    release.release(root, ["autograd_mlp", "model_fitting"])  # the gradebook's copy of each master
+    course = copy_course(COURSE, tmp_path_factory.mktemp("delegation"))
+    root = course.root
+    release.release(course, ["autograd_mlp", "model_fitting"])  # the gradebook's copy of each master
     runs = {}
     for name in ("autograd_mlp", "model_fitting"):
         blank = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
         for means in MEANS:
-            write_submission(attack(blank, means), root, f"steal_{means}", name)
-        write_submission(mf_reference(name, root), root, "honest", name)
+            write_submission(attack(blank, means), course[name], f"steal_{means}")
+        write_submission(mf_reference(course[name]), course[name], "honest")
         runs[name] = autograde(root, name)
     # correct code, with a debugging line a person should read: test_add passes, but its points wait for review, and so
     # do the trained models' (they run this add); the other questions are graded with the trusted add
-    curious = mf_reference("autograd_mlp", root)
+    curious = mf_reference(Course.at(root)["autograd_mlp"])
     cell = cell_by_id(curious, "add")
     cell.source = cell.source.replace("    return out", "    seen = sorted(vars())  # debugging\n    return out")
-    write_submission(curious, root, "curious", "autograd_mlp")
+    write_submission(curious, course["autograd_mlp"], "curious")
     curious_run = autograde(root, "autograd_mlp", "--student", "curious")
     return {"root": root, "procs": runs | {"curious": curious_run},
             "scores": {name: scores(root, name) for name in ("autograd_mlp", "model_fitting")}}
@@ -440,18 +443,18 @@ def test_withheld_points_show_as_needs_review_in_the_gradebook_and_the_class_rep
 
     root = delegated["root"]
     assert delegated["procs"]["curious"].returncode == 0, delegated["procs"]["curious"].stderr[-3000:]
-    rows = {r["student"]: r for r in grade_rows("autograd_mlp", root)}
-    assert rows["honest"]["status"] == "graded"
-    assert rows["steal_by_name"]["status"].startswith("needs review"), rows["steal_by_name"]
+    rows = {r.student: r for r in grade_rows(Course.at(root)["autograd_mlp"])}
+    assert rows["honest"].status == "graded"
+    assert rows["steal_by_name"].status.startswith("needs review"), rows["steal_by_name"]
     curious = rows["curious"]
-    assert curious["review"] == ["test_add", "test_base_model", "test_improved_model"], curious
-    assert curious["tests"]["test_add"][0] == 0 and curious["tests"]["test_multiply"][0] == 2.5
-    assert curious["status"] == "needs review: test_add, test_base_model, test_improved_model"
+    assert curious.review == ["test_add", "test_base_model", "test_improved_model"], curious
+    assert curious.tests["test_add"][0] == 0 and curious.tests["test_multiply"][0] == 2.5
+    assert curious.status == "needs review: test_add, test_base_model, test_improved_model"
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
         waiting = {g.name for g in gb.find_submission_notebook("autograd_mlp", "autograd_mlp", "curious").grades
                    if g.needs_manual_grade}
-    assert waiting == set(curious["review"])
-    html = write_report("autograd_mlp", root).read_text()
+    assert waiting == set(curious.review)
+    html = write_report(Course.at(root)["autograd_mlp"]).read_text()
     assert "Needs review" in html and "curious" in html and "vars" in html
-    export = lms_export("autograd_mlp", root, "canvas")
+    export = lms_export(Course.at(root)["autograd_mlp"], "canvas")
     assert any("curious" in w and "needs review" in w for w in export.warnings), export.warnings

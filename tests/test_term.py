@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import nbformat
 import pytest
 import worlds
-from checkout import ROOT
+from checkout import COURSE
 from traitlets.config import Config
 
 from course.intake import lms_id, read_roster, submission_time
@@ -107,11 +107,11 @@ def test_a_bad_term_setting_stops_with_its_name_before_any_work(tmp_path, capsys
     from course import cli
     from course.release import copy_course
 
-    root = copy_course(ROOT, tmp_path / "course")
+    root = copy_course(COURSE, tmp_path / "course").root
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f'\nc.Term.due_dates = {{"{A}": "Friday night"}}\n')
     with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
-        zf.writestr(f"alice_{A}.ipynb", nbformat.writes(reference(A, ROOT)))
+        zf.writestr(f"alice_{A}.ipynb", nbformat.writes(reference(COURSE[A])))
     assert cli.main(["intake", str(tmp_path / "export.zip"), A, "--root", str(root)]) == 2
     err = capsys.readouterr().err
     assert "Term.due_dates['model_fitting'] = 'Friday night' is not a date ('YYYY-MM-DD HH:MM')" in err, err
@@ -217,7 +217,7 @@ def term():
         f.write(TERM)
     with zipfile.ZipFile(root / "export.zip", "w") as zf:
         for member, (_, _, which, when, _) in CLASS.items():
-            nb = reference(A, ROOT) if which == "reference" else with_bugs(A, [which], ROOT)
+            nb = reference(COURSE[A]) if which == "reference" else with_bugs(COURSE[A], [which])
             zf.writestr(zipfile.ZipInfo(member, date_time=when), nbformat.writes(nb))
     (root / "canvas.csv").write_text(ROSTER)
     runs = {}
@@ -369,20 +369,19 @@ def test_every_final_number_goes_to_moodle(term):
 
 def test_what_the_lms_gets_for_each_kind_of_student(tmp_path, monkeypatch):
     from course import lms
-    from course.lms import grade_rows, write_canvas, write_moodle
+    from course.grading import GradeRow
+    from course.lms import LmsRow, grade_rows, write_canvas, write_moodle
     from course.release import copy_course
 
-    students = [{"student": s, "lms_id": i, "first": "", "last": "", "email": ""}
-                for s, i in (("ann", "1"), ("ben", "2"), ("cat", "3"), ("dan", ""))]
-    graded = [{"student": "ann", "status": "graded", "final": 81.5, "late_hours": 30.0, "submitted": "2026-10-31"},
-              {"student": "ben", "status": "not graded: nbgrader failed", "final": 0.0, "late_hours": 0.0,
-               "submitted": ""},
-              {"student": "dan", "status": "graded", "final": 90.0, "late_hours": 0.0, "submitted": "2026-10-30"}]
-    rows = {r["student"]: r for r in grade_rows(students, graded, missing="blank")}
-    assert (rows["ann"]["grade"], rows["ann"]["status"]) == (81.5, "graded, 30 h late")
-    assert rows["ben"]["grade"] == "" and "not graded" in rows["ben"]["status"], "never a made-up 0"
-    assert (rows["cat"]["grade"], rows["cat"]["status"]) == ("", "no submission"), "missing: blank, as configured"
-    assert {r["student"]: r["grade"] for r in grade_rows(students, graded)}["cat"] == 0.0, "missing: zero by default"
+    students = [LmsRow(s, i) for s, i in (("ann", "1"), ("ben", "2"), ("cat", "3"), ("dan", ""))]
+    graded = [GradeRow("ann", A, final=81.5, late_hours=30.0, submitted="2026-10-31"),
+              GradeRow("ben", A, status="not graded: nbgrader failed"),
+              GradeRow("dan", A, final=90.0, submitted="2026-10-30")]
+    rows = {r.student: r for r in grade_rows(students, graded, missing="blank")}
+    assert (rows["ann"].grade, rows["ann"].status) == (81.5, "graded, 30 h late")
+    assert rows["ben"].grade == "" and "not graded" in rows["ben"].status, "never a made-up 0"
+    assert (rows["cat"].grade, rows["cat"].status) == ("", "no submission"), "missing: blank, as configured"
+    assert {r.student: r.grade for r in grade_rows(students, graded)}["cat"] == 0.0, "missing: zero by default"
     write_canvas(list(rows.values()), tmp_path / "c.csv", "HW (9)", 100)
     assert read_csv(tmp_path / "c.csv")[2:] == [["ann", "1", "", "", "", "81.5"], ["ben", "2", "", "", "", ""],
                                                 ["cat", "3", "", "", "", ""], ["dan", "", "", "", "", "90"]]
@@ -391,7 +390,7 @@ def test_what_the_lms_gets_for_each_kind_of_student(tmp_path, monkeypatch):
         ["Participant 1", "ann", "", "Submitted for grading", "81.50"],
         ["Participant 2", "ben", "", "Submitted for grading", ""]]
     monkeypatch.setattr(lms, "class_grades", lambda *args, **kw: grade_rows(students, graded))
-    result = lms.export(A, copy_course(ROOT, tmp_path / "course"), "canvas")
+    result = lms.export(copy_course(COURSE, tmp_path / "course")[A], "canvas")
     assert result.path.name == "canvas.csv" and len(result.rows) == 4
     no_id = ("dan: no canvas id (the export's file name carried none and the roster did not list them): the canvas "
              "import will not find this row")

@@ -27,10 +27,11 @@ worker.py (one submission in a worker: Task in, Result out), gradebook.py (nbgra
 """
 
 from .classrun import ClassRun, autograde_class, submitted_students
-from .gradebook import gradebook_state, gradebook_url, prepare_gradebook
-from .grades import NEEDS_REVIEW, counted, scores, write_grades
+from .gradebook import gradebook_state, prepare_gradebook
+from .grades import NEEDS_REVIEW, GradeRow, scores, write_grades
 from .runlog import grading_log, grading_status
 from .worker import Result, Task, grade_submission
 
-__all__ = ["NEEDS_REVIEW", "ClassRun", "Result", "Task", "autograde_class", "counted", "grade_submission", "gradebook_state", "gradebook_url",
-           "grading_log", "grading_status", "prepare_gradebook", "scores", "submitted_students", "write_grades"]
+__all__ = ["NEEDS_REVIEW", "ClassRun", "GradeRow", "Result", "Task", "autograde_class", "grade_submission",
+           "gradebook_state", "grading_log", "grading_status", "prepare_gradebook", "scores", "submitted_students",
+           "write_grades"]

@@ -4,13 +4,11 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..data import file_sha256 as sha256
-from ..notebooks import grade_cells, read
-from ..paths import master_path, notebook_path
+from ..notebooks import grade_cells
 from .engines import run_dask, run_inline, run_pool
-from .gradebook import gradebook_state, gradebook_url, incomplete, prepare_gradebook
+from .gradebook import gradebook_state, incomplete, prepare_gradebook
 from .runlog import graded_before, grading_log, log_result
 from .worker import Task, failed
 
@@ -36,21 +34,21 @@ class ClassRun:
                 f"{synced}")
 
 
-def submitted_students(root, assignment):
+def submitted_students(assignment):
     """Students with a submitted/<student>/<assignment>/ folder: {student: notebook path or None}."""
-    root = Path(root).resolve()
-    pattern = notebook_path(root, "submitted", "*", assignment).parent.relative_to(root)
+    root = assignment.root
+    pattern = assignment.notebook("submitted", "*").parent.relative_to(root)
     found = {}
     for folder in sorted(root.glob(str(pattern))):
         student = folder.relative_to(root).parts[pattern.parts.index("*")]
-        nb = notebook_path(root, "submitted", student, assignment)
+        nb = assignment.notebook("submitted", student)
         found[student] = nb if nb.is_file() else None
     return found
 
 
-def autograde_class(assignment, root, workers=None, db_url=None, force=False, dask=None, students=None,
-                    feedback=True, progress=True):
-    """Autograde every submission of an assignment (or `students`) with `workers` parallel workers.
+def autograde_class(assignment, workers=None, force=False, dask=None, students=None, feedback=True, progress=True):
+    """Autograde every submission of an Assignment (or `students`) with `workers` parallel workers, into its
+    course's gradebook.
 
     dask: None for a local process pool (or in this process when one worker suffices), "local" for a
     Dask LocalCluster, "tcp://host:port" for a running Dask scheduler, or a distributed.Client.
@@ -61,36 +59,35 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
 
     from ..nbgrader_ext.preflight import require_ready
 
-    root = Path(root).resolve()
-    require_ready([assignment], root)  # the sandbox and the data, before anything is written
+    require_ready([assignment])  # the sandbox and the data, before anything is written
+    name, root = assignment.name, str(assignment.root)
     workers = workers or len(os.sched_getaffinity(0))
-    db_url = gradebook_url(root, db_url)
-    run = ClassRun(assignment, db_url, workers=workers)
+    db_url = assignment.course.gradebook
+    run = ClassRun(name, db_url, workers=workers)
     start = time.perf_counter()
-    found = submitted_students(root, assignment)
+    found = submitted_students(assignment)
     if students is not None:
         unknown = sorted(set(students) - set(found))
         if unknown:
-            raise FileNotFoundError(f"no submitted/<student>/{assignment}/ folder for: {', '.join(unknown)}")
+            raise FileNotFoundError(f"no submitted/<student>/{name}/ folder for: {', '.join(unknown)}")
         found = {s: found[s] for s in students}
     for student in sorted(s for s, p in found.items() if p is None):
-        result = failed(Task(str(root), db_url, assignment, student),
-                        f"submitted/{student}/{assignment}/ holds no {assignment}.ipynb")
+        result = failed(Task(root, db_url, name, student), f"submitted/{student}/{name}/ holds no {name}.ipynb")
         run.failed[student] = result.error
-        log_result(root, assignment, result, "")
+        log_result(assignment, result, "")
     shas = {s: sha256(p) for s, p in sorted(found.items()) if p is not None}
 
-    test_ids = list(grade_cells(read(master_path(assignment, root))))
-    run.synced = prepare_gradebook(root, assignment, db_url, list(shas))
-    state, log = ({}, {}) if force else (gradebook_state(db_url, assignment), grading_log(root, assignment))
+    test_ids = list(grade_cells(assignment.master()))
+    run.synced = prepare_gradebook(assignment, list(shas))
+    state, log = ({}, {}) if force else (gradebook_state(assignment), grading_log(assignment))
     todo = []
     for student, sha in shas.items():
-        if not force and graded_before(root, assignment, student, sha, state.get(student), test_ids, log.get(student)):
+        if not force and graded_before(assignment, student, sha, state.get(student), test_ids, log.get(student)):
             run.skipped.append(student)
         else:
-            todo.append(Task(str(root), db_url, assignment, student, feedback))
+            todo.append(Task(root, db_url, name, student, feedback))
 
-    bar = tqdm(total=len(todo), unit="submission", desc=f"autograde {assignment}", disable=not progress or not todo,
+    bar = tqdm(total=len(todo), unit="submission", desc=f"autograde {name}", disable=not progress or not todo,
                file=sys.stderr)
 
     def on_result(result):
@@ -101,7 +98,7 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
             run.failed[result.student] = result.error
         if result.warning:
             run.warnings[result.student] = result.warning
-        log_result(root, assignment, result, shas[result.student])
+        log_result(assignment, result, shas[result.student])
         bar.update(1)
         bar.set_postfix(failed=len(run.failed), refresh=False)
 
@@ -118,14 +115,13 @@ def autograde_class(assignment, root, workers=None, db_url=None, force=False, da
     bar.close()
 
     # No grade lost: every graded student has exactly one submission with a score for every test cell.
-    state = gradebook_state(db_url, assignment)
+    state = gradebook_state(assignment)
     for student in list(run.graded):
         problem = incomplete(state.get(student), test_ids)
         if problem:
             run.graded.remove(student)
             run.failed[student] = f"graded, but the gradebook is incomplete: {problem}"
-            log_result(root, assignment, failed(Task(str(root), db_url, assignment, student), run.failed[student]),
-                       shas[student])
+            log_result(assignment, failed(Task(root, db_url, name, student), run.failed[student]), shas[student])
     run.graded.sort()
     run.seconds = time.perf_counter() - start
     return run

@@ -7,7 +7,6 @@ late penalty from scratch; the master's edited tests reach the gradebook first (
 import csv
 from dataclasses import dataclass, field
 
-from ..paths import reports_dir
 from .classrun import autograde_class
 from .grades import scores
 
@@ -32,18 +31,19 @@ def _fmt(x):
     return "not graded" if x is None else f"{x:g}"
 
 
-def regrade(assignment, root, students=None, workers=None, db_url=None, progress=True):
-    """Autograde `students` (None: everyone submitted) again, with feedback; write reports/<a>/regrade.csv."""
+def regrade(assignment, students=None, workers=None, progress=True):
+    """Autograde `students` of an Assignment (None: everyone submitted) again, with feedback; write
+    reports/<a>/regrade.csv."""
     def finals():
-        return {r["student"]: r["final"] if r["status"] == "graded" else None for r in scores(assignment, root, db_url)}
+        return {r.student: r.final if r.status == "graded" else None for r in scores(assignment)}
 
     before = finals()
-    run = autograde_class(assignment, root, workers=workers, db_url=db_url, force=True, students=students,
-                          feedback=True, progress=progress)
+    run = autograde_class(assignment, workers=workers, force=True, students=students, feedback=True,
+                          progress=progress)
     after = finals()
     chosen = sorted(students) if students else sorted(set(run.graded) | set(run.failed))
     result = Regrade(run, [(s, before.get(s), after.get(s)) for s in chosen])
-    path = reports_dir(root, assignment) / "regrade.csv"
+    path = assignment.reports / "regrade.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)

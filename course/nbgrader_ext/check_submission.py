@@ -8,15 +8,13 @@ scans the code the student wrote for what a person must review (course/integrity
 """
 
 import copy
-from pathlib import Path
 
-import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..cells import grade_id, is_locked
+from ..course import Assignment, Course
 from ..inspection import NotebookRejected, identify
 from ..integrity.restore import restore
-from ..paths import master_path
 from .graded_master import graded_master
 
 
@@ -25,11 +23,11 @@ class CheckSubmission(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        root = Path(self.config.get("CourseDirectory", {}).get("root") or ".").resolve()
-        today = nbformat.read(str(master_path(info["assignment"], root)), as_version=4)
+        assignment = Assignment(Course.of(self.config), info["assignment"])
+        today = assignment.master()
         # The gradebook's copy, which OverwriteCells restores from next (today's source/ gives the cells' order).
         master = graded_master(resources, order=today) or today
-        why = identify(nb, info["assignment"], root)
+        why = identify(nb, assignment)
         if why:
             raise NotebookRejected(f"{info['student']}/{info['assignment']}: {why}")
         reference = [{"id": grade_id(c), "locked": is_locked(c), "cell_type": c.cell_type, "source": c.source,

@@ -41,10 +41,10 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 from ..cells import grade_id, is_grade, is_locked, is_solution, is_test
+from ..course import Assignment, Course
 from ..inspection import scan, withheld
 from ..integrity import review
 from ..integrity.guard import CHANNEL, explain_failure, install_code, reference_regions, test_label
-from ..manifest import manifest_of
 from ..notebooks import bound_names
 from .graded_master import graded_master
 from .sandbox import SandboxedKernelManager
@@ -128,8 +128,8 @@ class GuardedExecute(Execute):
         master = graded_master(resources)
         self._remember, self._student_names = guard_plan(master) if master is not None else ({}, set())
         info = (resources or {}).get("nbgrader", {})
-        root = self.config.get("CourseDirectory", {}).get("root") or "."
-        self._manifest = manifest_of(info.get("assignment"), root) if info.get("assignment") else None
+        course = Course.of(self.config)
+        self._manifest = Assignment(course, info["assignment"]).manifest if info.get("assignment") else None
         # Code a person must read first, and the questions it could have won (course/integrity/review.py): withheld.
         self._findings = scan(nb, master) if master is not None else []
         e2e = self._manifest.end_to_end_tests if self._manifest else frozenset()

@@ -21,8 +21,7 @@ from pathlib import Path
 
 from ..cells import grade_id
 from ..data import DATASETS, DatasetError, dataset_files
-from ..notebooks import PROVIDED, parse_cell, read
-from ..paths import master_path
+from ..notebooks import PROVIDED, parse_cell
 from .sandbox import sandbox_problem
 
 
@@ -84,19 +83,18 @@ def ensure_datasets(needed, log=print):
     return problems
 
 
-def problems(assignments, root, log=print):
-    """Everything that stops grading these assignments here, as messages saying what to do ([] when ready)."""
+def problems(assignments, log=print):
+    """Everything that stops grading these Assignments here, as messages saying what to do ([] when ready)."""
     found = []
     sandbox = sandbox_problem()
     if sandbox:
         found.append(f"grading cannot sandbox the notebooks here: {sandbox}")
     needed = {}
     for assignment in assignments:
-        path = master_path(assignment, root)
-        if not path.is_file():
-            found.append(f"no master notebook for {assignment!r}: expected {path}")
+        if not assignment.master_path.is_file():
+            found.append(f"no master notebook for {assignment.name!r}: expected {assignment.master_path}")
             continue
-        for name, required in needed_datasets(read(path)).items():
+        for name, required in needed_datasets(assignment.master()).items():
             needed[name] = needed.get(name, False) or required
     return found + ensure_datasets(needed, log)
 
@@ -104,22 +102,24 @@ def problems(assignments, root, log=print):
 _READY = set()  # (root, assignment) found ready in this process: checked once
 
 
-def require_ready(assignments, root, log=print):
-    """Raise GradingSetupError, with every problem, unless these assignments can be graded here."""
-    root = str(Path(root).resolve())
-    todo = [a for a in assignments if (root, a) not in _READY]
-    found = problems(todo, root, log) if todo else []
+def require_ready(assignments, log=print):
+    """Raise GradingSetupError, with every problem, unless these Assignments can be graded here."""
+    todo = [a for a in assignments if (a.root, a.name) not in _READY]
+    found = problems(todo, log) if todo else []
     if found:
         raise GradingSetupError("Nothing was graded: the grader's set-up is not ready.\n\n" + "\n\n".join(found))
-    _READY.update((root, a) for a in todo)
+    _READY.update((a.root, a.name) for a in todo)
 
 
 def nbgrader_hook(root, assignment=None, student=None, notebooks=(), **_):
     """nbgrader's Autograde.pre_convert_hook (bound to the course root in nbgrader_config.py): before nbgrader
     grades its first submission, check the set-up (once per assignment and process); if it is not ready, stop
     nbgrader (SystemExit, which nbgrader lets through) before it writes anything, with the message."""
+    from ..course import Assignment, Course
+
     names = {Path(nb).parent.name for nb in notebooks} if assignment in (None, "", "*") else {assignment}
+    course = Course(Path(root).resolve())
     try:
-        require_ready(sorted(names), root, log=lambda text: print(text, file=sys.stderr))
+        require_ready([Assignment(course, name) for name in sorted(names)], log=lambda text: print(text, file=sys.stderr))
     except GradingSetupError as exc:
         raise SystemExit(f"\n{exc}") from None

@@ -103,8 +103,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _course_root(self):
         if self.course_root:
             return _real(self.course_root)
-        root = self.config.get("CourseDirectory", {}).get("root")
-        return _real(root or os.getcwd())
+        from ..course import Course
+
+        return _real(Course.of(self.config).root)
 
     def _gradebook_file(self):
         url = self.config.get("CourseDirectory", {}).get("db_url") or ""

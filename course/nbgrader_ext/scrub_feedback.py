@@ -10,14 +10,13 @@ master's hidden tests that shows up in any output, also quoted or escaped.
 
 import html
 import json
-from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..cells import is_grade
+from ..course import Assignment, Course
 from ..notebooks import HIDDEN_BEGIN, HIDDEN_END, drop_regions, marked_lines
-from ..paths import master_path
 from .graded_master import graded_master
 
 REDACTED = "[hidden test line]"
@@ -70,8 +69,7 @@ class ScrubFeedback(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         master = graded_master(resources)  # the copy the outputs were graded with, not today's source/
         if master is None:
-            root = Path(self.config.get("CourseDirectory", {}).get("root") or ".")
-            path = master_path(resources["nbgrader"]["assignment"], root)
+            path = Assignment(Course.of(self.config), resources["nbgrader"]["assignment"]).master_path
             if not path.is_file():
                 raise FileNotFoundError(f"{path} is missing: feedback needs it to keep the hidden tests out")
             master = nbformat.read(str(path), as_version=4)

@@ -24,9 +24,8 @@ from pathlib import Path
 from ..cells import grade_id, is_test
 from ..inspection import master_plan
 from ..integrity import review
-from ..manifest import manifest_of
 from ..notebooks import leaked_lines, leaks, read, write
-from ..paths import colab_url, master_path, otter_dir
+from ..paths import colab_url
 from .convert import PLUGIN_DIST, SETUP_ID, check_cell_question, check_id, describe, otter_master, prompt
 from .plugin import CELL_KEY, cell_id
 
@@ -41,12 +40,12 @@ class OtterBuildError(RuntimeError):
     """`otter assign` failed or built something unfit to hand out; the message says what."""
 
 
-def build(name, root, out=None):
-    """Build the otter edition of assignment `name` into out/<name>/ (student/ and autograder/). Returns that
-    folder."""
-    root = Path(root).resolve()
-    out = Path(out or otter_dir(root)).resolve() / name
-    master = read(master_path(name, root))
+def build(assignment, out=None):
+    """Build the otter edition of an Assignment into out/<name>/ (default dist/otter/<name>/: student/ and
+    autograder/). Returns that folder."""
+    name, course = assignment.name, assignment.course
+    out = Path(out or course.otter_dir).resolve() / name
+    master = assignment.master()
     with tempfile.TemporaryDirectory(prefix="course-otter-") as tmp:
         work = Path(tmp)
         src = work / "master" / f"{name}.ipynb"  # with what its config names beside it
@@ -59,9 +58,9 @@ def build(name, root, out=None):
             "plugins": [{PLUGIN: {"cells": []}}],  # filled in below, once the student notebook is known
             "pdf": False,
         }
-        stub = prompt(root)
-        guard = _guard(master, root)
-        manifest = manifest_of(name, root)
+        stub = prompt(course)
+        guard = _guard(master, course)
+        manifest = assignment.manifest
         e2e = manifest.end_to_end_tests
         nb = otter_master(master, name, generate, stub, guard["remember"], manifest)
         _badge(nb, name)
@@ -100,15 +99,14 @@ def build(name, root, out=None):
     return out
 
 
-def _guard(master, root):
+def _guard(master, course):
     """The nbgrader path's grading guard for this master, as the plugin installs it: the modules it restores, the
     names solution cells define, and the names to remember after each provided cell and test
     (course.nbgrader_ext.guarded_execute)."""
     from ..nbgrader_ext.guarded_execute import GuardedExecute, guard_plan
-    from ..paths import course_config
 
     remember, student = guard_plan(master)
-    trusted = GuardedExecute(config=course_config(root)).trusted_modules
+    trusted = GuardedExecute(config=course.config).trusted_modules
     return {"trusted": list(trusted), "student": sorted(student),
             "remember": {gid: names for gid, names in remember.items() if names}}
 
@@ -117,13 +115,13 @@ def _reference_source(student, gid):
     return next(_reference(c)["source"] for c in student.cells if cell_id(c) == gid)
 
 
-def summary(name, root):
+def summary(assignment):
     """What the instructor types into Gradescope: the autograded points (core, extra credit) and each written
     answer graded by hand, with its points."""
     from .. import EXTRA_CREDIT_PREFIX
     from ..cells import is_written_answer, points
 
-    master = read(master_path(name, root))
+    master = assignment.master()
     tests = {grade_id(c): points(c) for c in master.cells if is_test(c)}
     core = sum(p for g, p in tests.items() if not g.startswith(EXTRA_CREDIT_PREFIX))
     extra = sum(tests.values()) - core

@@ -144,11 +144,9 @@ def whole_test(source):
     return drop_regions(source, HIDDEN_BEGIN, HIDDEN_END, "keep").strip("\n")
 
 
-def prompt(root):
+def prompt(course):
     """What nbgrader's release puts in place of a solution (the course's ClearSolutions.code_stub), as lines."""
-    from ..paths import course_config
-
-    return ClearSolutions(config=course_config(root)).code_stub["python"].split("\n")
+    return ClearSolutions(config=course.config).code_stub["python"].split("\n")
 
 
 def otter_solution(source, prompt_lines):
@@ -182,7 +180,7 @@ def _tagged(cell, gid, locked):
 
 def otter_master(master, name, generate, prompt_lines, remember=None, manifest=None):
     """The otter master of nbgrader master `master` (assignment `name`); `generate`: otter's grading config;
-    `prompt_lines`: what students see in place of a solution (prompt(root)); `remember`: {test grade id: names
+    `prompt_lines`: what students see in place of a solution (prompt(course)); `remember`: {test grade id: names
     the guard records after it} (guard_plan); `manifest`: the assignment's (its end-to-end tests, what tests need)."""
     earlier, labels = [], {grade_id(c): test_label(grade_id(c), c.source) for c in master.cells if is_test(c)}
     config = {

@@ -116,50 +116,33 @@ def plugin_cells(config):
 def grade_in_process(nb, zip_path, skip=()):
     """Grade otter submission nb in this process with otter's own test runner and the zip's tests and plugin
     restore: {question: score} for every question whose check cell ran (not those of cells in `skip`, grade
-    ids). Like course.notebooks.grade_in_process for nbgrader: seconds, where `otter run` takes a kernel and
+    ids). The loop is course.notebooks.run_graded, as for nbgrader: seconds, where `otter run` takes a kernel and
     the training cells."""
-    import contextlib
-    import io
-    import warnings
-
     from otter.test_files import ExceptionTestFile
 
     from ..integrity.guard import GUARD_MODULE, LocalGuard
-    from ..notebooks import bound_names, offscreen_pyplot
+    from ..notebooks import run_graded
     from .convert import SETUP_ID, check_cell_question
     from .plugin import GRADING_VARIABLE, restore
 
     config, tests = autograder_config(zip_path)
     nb = copy.deepcopy(nb)
     restore(nb, plugin_cells(config))
-    offscreen_pyplot()
     ns = {"__name__": "__course__"}
     result = {}
+
+    def run_test(question, cell, _):
+        test = ExceptionTestFile.from_string(tests[question], path=f"tests/{question}.py")
+        test.run(ns)
+        result[question] = test.score
+
+    skipped = set(skip) | {SETUP_ID} | {c for c in (cell_id(x) or "" for x in nb.cells)
+                                        if c.removeprefix(CHECK_PREFIX) in skip}
     os.environ[GRADING_VARIABLE] = "otter"
     # The tests enter and leave the guard (each question graded on its own): here, one over this namespace.
     guard = sys.modules[GUARD_MODULE] = LocalGuard(ns, plugin_config(config).get("guard", {}).get("student", ()))
     try:
-        for cell in nb.cells:
-            gid = cell_id(cell)
-            if cell.cell_type != "code" or gid == SETUP_ID:
-                continue
-            question = check_cell_question(cell)
-            if (gid or "").removeprefix(CHECK_PREFIX) in skip or gid in skip:
-                continue
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                    warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if question is not None:
-                    test = ExceptionTestFile.from_string(tests[question], path=f"tests/{question}.py")
-                    test.run(ns)
-                    result[question] = test.score
-                    continue
-                try:
-                    exec(compile(cell.source, f"<{gid or 'cell'}>", "exec"), ns)  # noqa: S102 (our own notebooks)
-                    error = None
-                except Exception as exc:  # noqa: BLE001 (a student's error: later tests lose their points)
-                    error = exc
-                guard.cell_ran(bound_names(cell.source), error)
+        run_graded(nb, guard, ns, run_test, cell_id=cell_id, test_of=check_cell_question, skip=skipped)
     finally:
         os.environ.pop(GRADING_VARIABLE, None)
         sys.modules.pop(GUARD_MODULE, None)

@@ -13,11 +13,9 @@ REFERENCE` regions of the master). So a bug costs points only in its own questio
 test really calls the buggy code.
 """
 
-# Cells that train on MNIST, and the tests that need them: the in-process grading skips them
-# (tests/test_catalog.py); the training loops themselves are graded by test_train_step / test_train_learns
-# and, for train_vec, by GRADING_MODE_BUGS below.
-SKIP = {"overfit_tiny_batch", "train_base", "plot_training_results", "test_base_model", "inspect_base_model",
-        "improve", "test_improved_model", "engines_agree", "train_vec_run", "ec_test_train_vec"}
+# The in-process grading of this catalog (tests/test_catalog.py) leaves out the cells that train or only
+# demonstrate, and the tests of what they trained (course.notebooks.left_out); the training loops themselves are
+# graded by test_train_step / test_train_learns and, for train_vec, by GRADING_MODE_BUGS below.
 
 # Solution texts of the reference that several entries below rewrite whole.
 INIT_SOLUTION = """\
@@ -464,10 +462,8 @@ BUGS = {
     },
 }
 
-# Bugs in train_vec: its question, ec_test_train_vec, needs the vectorized MNIST run (train_vec_run),
-# which tests/test_catalog.py skips. tests/test_autograd_mlp.py grades these with the grading budgets.
-GRADING_MODE_SKIP = {"train_base", "plot_training_results", "test_base_model", "inspect_base_model", "improve",
-                     "test_improved_model"}
+# Bugs in train_vec: its question, ec_test_train_vec, needs the vectorized MNIST run (train_vec_run), which
+# tests/test_catalog.py leaves out. tests/test_autograd_mlp.py grades these with the grading budgets, keeping that run.
 GRADING_MODE_BUGS = {
     "train_vec_gradient_ascent": {
         "what": "train_vec adds the gradient (gradient ascent)",
