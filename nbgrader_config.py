@@ -17,6 +17,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 
 from course.nbgrader_ext import lms_exchange
 from course.nbgrader_ext.check_submission import CheckSubmission
+from course.nbgrader_ext.feedback_summary import FeedbackSummary
 from course.nbgrader_ext.guarded_execute import GuardedExecute
 from course.nbgrader_ext.late_penalty import ApplyLatePenalty
 from course.nbgrader_ext.preflight import nbgrader_hook
@@ -28,8 +29,10 @@ c = get_config()  # noqa: F821 (nbgrader provides get_config)
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "dlfs"
 # An assignment's manifest and catalog (source/<a>/manifest.toml and catalog.py: course/manifest.py,
-# course/submissions.py) are the instructor's: never released.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "manifest.toml", "catalog.py"]
+# course/submissions.py; the catalog bugs' messages, catalog_messages.json: course/mistakes.py) are the
+# instructor's: never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "manifest.toml", "catalog.py",
+                              "catalog_messages.json"]
 
 # Training cells shrink their budgets while grading (NBGRADER_EXECUTION), but one cell may still
 # need a minute; a runaway submission is stopped after this many seconds per cell.
@@ -77,5 +80,7 @@ c.Term.missing = "zero"  # LMS grade of a roster student without a submission: "
 lms_exchange.configure(c)
 
 # Feedback shows each test's result and message, never the hidden tests' source; its score is after the late
-# penalty, brought up to date with the hand grades first.
-c.GenerateFeedback.preprocessors = [ApplyLatePenalty, nbp.GetGrades, ScrubFeedback, CSSHTMLHeaderPreprocessor]
+# penalty, brought up to date with the hand grades first; its first cell sums up the grade (FeedbackSummary: how
+# late, what that cost, which tests lost points and why).
+c.GenerateFeedback.preprocessors = [ApplyLatePenalty, nbp.GetGrades, ScrubFeedback, FeedbackSummary,
+                                    CSSHTMLHeaderPreprocessor]

@@ -1,5 +1,5 @@
 """The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, regrade, formgrader,
-report, calibrate, publish, otter, catalog.
+report, similarity, feedback, mistakes, calibrate, publish, otter, catalog.
 
 One function per command, each given the parsed arguments and the Course (course/course.py) of --root; it returns
 the exit code. `main` turns the set-up's errors (not a course, no sandbox or data, a bad config value, an unknown
@@ -114,6 +114,38 @@ def report(args, course):
     return 0
 
 
+def similarity(args, course):
+    from .similarity import similarity as compare_class
+    from .similarity import write_report
+
+    for assignment in course.select(args.assignment):
+        result = compare_class(assignment)
+        print("\n".join(result.lines()))
+        print(f"similarity report: {write_report(result, assignment.reports)}")
+    return 0
+
+
+def feedback(args, course):
+    from .lms import pack_feedback
+
+    pack = pack_feedback(course[args.assignment], args.lms)
+    print("\n".join(pack.lines()))
+    return 0
+
+
+def mistakes(args, course):
+    from .mistakes import otter_report
+
+    path, found, unread = otter_report(course[args.assignment], args.results)
+    for file, why in sorted(unread.items()):
+        print(f"  not read: {file}: {why}")
+    for q in found:
+        if q.lost:
+            print(f"  {q.id:<28} lost by {q.share:.0%} ({q.lost} / {q.graded}): {q.groups[0].message[:90]}")
+    print(f"what the class got wrong: {path}")
+    return 0
+
+
 def calibrate(args, course):
     from . import calibrate as cal
 
@@ -156,15 +188,20 @@ def catalog(args, course):
 
     text = catalog_markdown(list(course))
     if args.write:
+        from .mistakes import write_catalog_messages
+
         catalog_doc(course).write_text(text)
         print(f"wrote {catalog_doc(course)}")
+        for assignment in course:
+            path, written = write_catalog_messages(assignment)
+            print(f"{'wrote' if written else 'up to date:'} {path} (each bug's first message, for the class report)")
     else:
         print(text, end="")
     return 0
 
 
-COMMANDS = {f.__name__: f for f in (sync, release, demo, intake, autograde, regrade, formgrader, report, calibrate,
-                                    publish, otter, catalog)}
+COMMANDS = {f.__name__: f for f in (sync, release, demo, intake, autograde, regrade, formgrader, report, similarity,
+                                    feedback, mistakes, calibrate, publish, otter, catalog)}
 
 
 def build_parser():
@@ -209,6 +246,17 @@ def build_parser():
     p.add_argument("--db-url", help="the gradebook (default: the course config's)")
     p.add_argument("--lms", choices=["canvas", "moodle"], help="also write reports/<assignment>/<lms>.csv, the file "
                                                               "the LMS imports (Canvas gradebook, Moodle worksheet)")
+    p = command("similarity", help="compare the code every pair of students wrote: reports/<assignment>/"
+                                   "similarity.html (pairs ranked, side by side) and similarity.csv")
+    p.add_argument("assignment", nargs="*")
+    p = command("feedback", help="write every student's feedback (nbgrader) and pack it for the LMS's bulk upload: "
+                                 "reports/<assignment>/feedback_<lms>.zip")
+    p.add_argument("assignment")
+    p.add_argument("--lms", choices=["canvas", "moodle"], required=True)
+    p = command("mistakes", help="what the class got wrong, from a folder of otter-grader results.json files "
+                                 "(Gradescope): reports/<assignment>/otter_mistakes.md")
+    p.add_argument("assignment")
+    p.add_argument("results", help="folder of results.json files, one per submission (any depth)")
     p = command("publish", help="copy release/ and a student README to a student-facing folder or repo")
     p.add_argument("dest")
     p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")
@@ -226,7 +274,8 @@ def build_parser():
     p.add_argument("assignment", nargs="*")
     p.add_argument("--out", metavar="DIR", help="where to write (default: dist/otter/ in the course root; the zip "
                                                 "holds solutions and hidden tests: keep it private)")
-    p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (source/<assignment>/catalog.py)")
+    p = command("catalog", help="print (or --write) docs/catalog.md from the catalog (source/<assignment>/catalog.py); "
+                                "--write also records each bug's message (source/<assignment>/catalog_messages.json)")
     p.add_argument("--write", action="store_true")
     return parser
 

@@ -39,6 +39,7 @@ ATTEMPT = re.compile(r"_attempt_(?P<timestamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)") 
 COPY_OF = re.compile(r"copy of\s+", re.IGNORECASE)
 COUNTER = re.compile(r"(\s*\(\d+\)|-\d+)$")  # "name (1)" from browsers, "name-1" from Canvas resubmissions
 IGNORED = ("__MACOSX/", ".DS_Store")
+LMS_NAMES = "lms_names.json"
 
 
 def student_id(text):
@@ -229,8 +230,29 @@ def intake(export, assignment, roster=None):
     if enrolled is not None:
         report.missing = sorted(enrolled - set(chosen))
     register_students(course, class_list, {student: lms_id(entry[1]) for student, entry in chosen.items()})
+    record_names(assignment, {student: entry[1] for student, entry in chosen.items()})
     write_report(report, assignment.reports)
     return report
+
+
+def record_names(assignment, members):
+    """Remember each student's file name in the LMS's export (reports/<a>/lms_names.json, kept across intakes):
+    the LMS matches the feedback it takes back by that name (course.lms.pack_feedback)."""
+    import json
+
+    path = assignment.reports / LMS_NAMES
+    known = json.loads(path.read_text()) if path.is_file() else {}
+    known.update(members)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+
+
+def recorded_names(assignment):
+    """{student: their file's name in the LMS's export} as intake recorded them."""
+    import json
+
+    path = assignment.reports / LMS_NAMES
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def register_students(course, class_list, submitted):

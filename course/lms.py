@@ -12,17 +12,26 @@ submission, with the LMS's id (from the export's names or the roster). The grade
 by hand and extra credit, less the late penalty: course/grading/grades.py). A student without a submission gets 0
 or a blank cell (c.Term.missing); one whose submission could not be graded gets a blank cell and a warning; one
 without an LMS id a warning: nobody is left out silently.
+
+Feedback goes back too (`pack_feedback`), as a zip each LMS takes in bulk, each student's feedback HTML named as
+their file was in the LMS's download (intake records those names), which is how the LMS matches it to the student:
+- Canvas (the assignment's *Download submissions*, then *Re-upload submissions*): flat, the download's name with
+  .html for .ipynb, e.g. smithjane_LATE_102_9002_Copy of model_fitting (1).html; Canvas attaches each file to the
+  student's submission as a comment.
+- Moodle (*Upload multiple feedback files in a zip*): the download's participant prefix kept, folder or flat, e.g.
+  Jane Smith_777_assignsubmission_file_/model_fitting.html; Moodle adds it to the student's feedback files.
 """
 
 import csv
 import dataclasses
 import time
+import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import EXTRA_CREDIT_PREFIX
-from .grading import scores
-from .intake import Enrolled
+from .grading import scores, submitted_students
+from .intake import CANVAS, MOODLE, Enrolled, recorded_names
 from .notebooks import grade_cells, manual_cells
 
 CANVAS_FIELDS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -128,4 +137,59 @@ def export(assignment, lms):
                                    f"did not list them): the {lms} import will not find this row")
         if r.grade == "" and r.status != "no submission":
             result.warnings.append(f"{r.student}: left blank, {r.status}")
+    return result
+
+
+@dataclass
+class FeedbackPack:
+    path: Path
+    packed: dict = field(default_factory=dict)  # student -> name in the zip
+    warnings: list = field(default_factory=list)
+
+    def lines(self):
+        return [f"{self.path}: feedback for {len(self.packed)} student(s)"] + [f"  warning: {w}" for w in self.warnings]
+
+
+def feedback_name(member, lms):
+    """The name `lms` matches a student's feedback file by, from their file's name in its download (a zip member);
+    None when that name does not carry what the LMS needs."""
+    path = PurePosixPath(member)
+    html = path.with_suffix(".html")
+    if lms == "canvas":
+        return html.name if CANVAS.match(path.name) else None
+    if MOODLE.match(path.name) or MOODLE.match(path.parent.name):
+        return str(html)
+    return None
+
+
+def pack_feedback(assignment, lms, generate=True):
+    """reports/<a>/feedback_<lms>.zip: every graded student's feedback HTML, named for the LMS's bulk upload.
+    With `generate`, nbgrader's generate_feedback runs first (the hand grades and the late penalty as they stand
+    now). Students without a submission get nothing; a graded student whose feedback or LMS name is missing is
+    named in the warnings."""
+    from .release import feedback
+
+    if generate:
+        feedback(assignment)
+    names = recorded_names(assignment)
+    result = FeedbackPack(assignment.reports / f"feedback_{lms}.zip")
+    result.path.parent.mkdir(parents=True, exist_ok=True)
+    rows = {r.student: r for r in scores(assignment)}
+    with zipfile.ZipFile(result.path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for student in submitted_students(assignment):
+            html = assignment.notebook("feedback", student).with_suffix(".html")
+            member = names.get(student)
+            name = feedback_name(member, lms) if member else None
+            if not html.is_file():
+                row = rows.get(student)
+                why = "not graded" if row is None else row.status if not row.counted else "nbgrader wrote none"
+                result.warnings.append(f"{student}: no feedback ({why}; see reports/{assignment}/autograde_log.csv)")
+            elif name is None:
+                result.warnings.append(f"{student}: feedback not packed: their file in the export "
+                                       f"({member or 'none recorded by intake'}) is not named the way {lms} names "
+                                       f"its downloads, so {lms} could not match it; send "
+                                       f"{html.relative_to(assignment.root)} yourself")
+            else:
+                zf.write(html, name)
+                result.packed[student] = name
     return result

@@ -201,6 +201,19 @@ def cell_names(source):
     return binds, reads - binds
 
 
+def failure_message(cell):
+    """Why a graded test cell lost its points: 'ErrorName: message' (one line), or what it wrote to stderr."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip().rstrip(":")
+            return re.sub(r"\s+", " ", text)[:1000]
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            first = next((line for line in out.get("text", "").splitlines() if line.strip()), "")
+            return f"wrote to stderr (a test must not): {first.strip()[:150]}"
+    return "lost points without an error message"
+
+
 def offscreen_pyplot():
     """matplotlib.pyplot set to draw off screen (Agg): for code here that runs notebooks or writes images."""
     import matplotlib

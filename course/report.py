@@ -5,14 +5,17 @@ the error's name and message only (the last line of its traceback), never the hi
 Written to reports/<assignment>/: grades.csv, report.html, histogram.png, test_failures.png.
 """
 
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .cells import grade_id
 from .grading import grading_log, scores
-from .notebooks import HIDDEN_BEGIN, cell_by_id, grade_cells, offscreen_pyplot, read
+from .html import render
+from .mistakes import catalog_messages, class_mistakes
+from .mistakes import markdown as mistakes_markdown
+from .notebooks import HIDDEN_BEGIN, cell_by_id, failure_message, grade_cells, offscreen_pyplot, read
+from .similarity import flagged_students
 
 
 @dataclass
@@ -43,6 +46,8 @@ class ClassReport:
     not_graded: dict  # student -> why
     review: dict  # student -> {test id: why its points are withheld}
     term: object  # the course's Term
+    mistakes: list = field(default_factory=list)  # QuestionMistakes per test (course/mistakes.py)
+    similar: dict = field(default_factory=dict)  # student -> students flagged as similar (course/similarity.py)
 
     @property
     def graded(self):
@@ -52,19 +57,6 @@ class ClassReport:
 def test_cells(master):
     """[(grade id, points, has hidden tests)] of the autograded test cells, in notebook order."""
     return [(gid, points, HIDDEN_BEGIN in cell_by_id(master, gid).source) for gid, points in grade_cells(master).items()]
-
-
-def failure_message(cell):
-    """Why a graded test cell lost its points: 'ErrorName: message' (one line), or what it wrote to stderr."""
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip().rstrip(":")
-            return re.sub(r"\s+", " ", text)[:200]
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stderr":
-            first = next((line for line in out.get("text", "").splitlines() if line.strip()), "")
-            return f"wrote to stderr (a test must not): {first.strip()[:150]}"
-    return "lost points without an error message"
 
 
 def lost_points(assignment, row):
@@ -88,12 +80,17 @@ def class_report(assignment):
                        if s not in in_gradebook and row["status"] != "graded"})
     tests = [QuestionStats(gid, pts, hidden, len(graded)) for gid, pts, hidden in test_cells(assignment.master())]
     by_id = {t.id: t for t in tests}
+    outcomes = []
     for row in graded:
-        for gid, message in lost_points(assignment, row).items():
+        lost = lost_points(assignment, row)
+        outcomes.append({gid: (True, message) for gid, message in lost.items()})
+        for gid, message in lost.items():
             if gid in by_id:
                 by_id[gid].failed += 1
                 by_id[gid].messages[message] += 1
-    return ClassReport(assignment.name, rows, tests, not_graded, review, assignment.course.term)
+    mistakes = class_mistakes([(t.id, t.points) for t in tests], outcomes, catalog_messages(assignment))
+    return ClassReport(assignment.name, rows, tests, not_graded, review, assignment.course.term, mistakes,
+                       flagged_students(assignment))
 
 
 def withheld_reasons(assignment, student, tests):
@@ -155,12 +152,8 @@ def _short(text, n):
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def render_html(report):
+def render_html(report, folder=None):
     """report.html, from the Jinja2 template course/templates/class_report.html.j2 (every value escaped)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("course", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
     graded = report.graded
     cores = [r.core for r in graded]
     stats = "no graded submission"
@@ -169,11 +162,11 @@ def render_html(report):
                  f"max {max(cores):g} (out of {graded[0].core_max:g})")
     students = {r.student for r in report.rows} | set(report.not_graded)
     due, policy = report.term.due(report.assignment), report.term
-    rule = (f"{policy.late_penalty_per_day:.0%} of the score per day or part of a day late, after "
-            f"{policy.grace_minutes:g} minutes of grace")
-    return env.get_template("class_report.html.j2").render(
+    rule = policy.rule()
+    return render("class_report.html.j2",
         assignment=report.assignment, students=len(students), graded=len(graded), stats=stats,
-        tests=report.tests, most_failed=most_failed(report), not_graded=report.not_graded,
+        tests=report.tests, mistakes=[q for q in report.mistakes if q.lost], not_graded=report.not_graded,
+        similar=report.similar, similarity_page=bool(folder and (folder / "similarity.html").is_file()),
         review=report.review,
         late=[r for r in report.rows if r.late_hours], due=due.strftime("%Y-%m-%d %H:%M UTC") if due else "",
         policy=rule)
@@ -189,7 +182,8 @@ def write_report(assignment):
     write_grades(report.rows, out / "grades.csv")
     plot_histogram(report, out / "histogram.png")
     plot_failures(report, out / "test_failures.png")
-    (out / "report.html").write_text(render_html(report))
+    (out / "report.html").write_text(render_html(report, out))
+    (out / "mistakes.md").write_text(mistakes_markdown(assignment.name, report.mistakes))
     return out / "report.html"
 
 

@@ -74,10 +74,22 @@ class Term(Configurable):
 
     def penalty(self, score, seconds_late):
         """Points lost by a submission scoring `score` that came `seconds_late` after its due date."""
-        late = max(0.0, float(seconds_late or 0) - 60 * self.grace_minutes)
-        if late <= 0 or score <= 0:
+        days = self.days_late(seconds_late)
+        if days <= 0 or score <= 0:
             return 0.0
-        return round(min(1.0, self.late_penalty_per_day * math.ceil(late / 86400)) * score, 6)
+        return round(min(1.0, self.late_penalty_per_day * days) * score, 6)
+
+    def rule(self):
+        """The late policy in words."""
+        if not self.late_penalty_per_day:
+            return "no penalty for lateness"
+        return (f"{self.late_penalty_per_day:.0%} of the score per day or part of a day late, after "
+                f"{self.grace_minutes:g} minutes of grace")
+
+    def days_late(self, seconds_late):
+        """The days (or parts of a day) the penalty counts for a submission `seconds_late` after its due date."""
+        late = max(0.0, float(seconds_late or 0) - 60 * self.grace_minutes)
+        return math.ceil(late / 86400) if late > 0 else 0
 
     def column(self, assignment):
         return self.lms_columns.get(assignment) or assignment

@@ -265,7 +265,31 @@ def test_delegation_to_a_trusted_copy_gains_nothing_under_otter(otter_delegated,
     assert not won, f"{means} on {name} earned points under otter: {won}\n{shown[:3000]}"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_what_the_class_got_wrong_from_a_folder_of_otter_results(built, otter_delegated, name):
+    """The README's `python -m course mistakes <a> DIR` on real results.json files: the attacks above, a class whose
+    every question was lost."""
+    folder = built["base"] / f"results-{name}"
+    for (a, means), (got, shown) in otter_delegated.items():
+        if a == name and got != "error":
+            (folder / means).mkdir(parents=True)
+            (folder / means / "results.json").write_text(shown)
+    n = len(list(folder.iterdir()))
+    proc = worlds.run_as_typed(f". .venv/bin/activate && python -m course mistakes {name} {folder}", built["root"],
+                               built["env"], timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = (built["root"] / "reports" / name / "otter_mistakes.md").read_text()
+    questions = [q for q, pts in _master_points(name).items() if pts]
+    assert all(f"`{q}` (" in text for q in questions), text
+    assert f"100% ({n} / {n})" in text and "not read" not in proc.stdout
+
+
 # --- parity over the catalog ------------------------------------------------------------------------------------
+
+def _master_points(name):
+    return {grade_id(c): points(c) for c in COURSE[name].master().cells if is_test(c)}
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "kind", "entry"), ENTRIES)

@@ -188,3 +188,48 @@ def test_apply_late_penalty_stores_the_due_date_and_the_policy_on_the_score_with
         assert gb.find_submission_notebook(QUIZ, QUIZ, "s").late_submission_penalty == pytest.approx(2.0), \
             "25 h late: 20% of 10 points, the hand-graded 2 included"
         assert gb.find_submission_notebook(QUIZ, QUIZ, "t").late_submission_penalty is None, "on time: none"
+
+
+# ---------------------------------------------------------------- FeedbackSummary
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission, on its own objects
+def test_feedback_summary_says_how_late_what_it_cost_and_which_tests_lost_points(tmp_path):
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    from course.nbgrader_ext.feedback_summary import FeedbackSummary
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment(QUIZ, duedate=datetime(2026, 10, 30, 12, 0))
+        gb.add_student("s")
+        gb.add_submission(QUIZ, "s", timestamp=datetime(2026, 10, 31, 13, 0))  # 25 h late
+    test = nbformat.v4.new_code_cell("assert f() == 2", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test_f", "points": 5, "score": 0.0, "solution": False, "locked": True}})
+    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f() is <b>1</b>, expected 2",
+                                           traceback=["..."])]
+    nb = nbformat.v4.new_notebook(cells=[test])
+    pre = FeedbackSummary(config=Config({"Term": {"late_penalty_per_day": 0.1, "grace_minutes": 15}}))
+    info = {**resources(tmp_path, url)["nbgrader"], "student": "s", "score": 3.5, "max_score": 10.0,
+            "late_penalty": 1.5}
+    nb, _ = pre.preprocess(nb, {"nbgrader": info})
+    summary = nb.cells[0].source
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[1] is test
+    assert "**3.5 / 10** after the late penalty" in summary
+    assert "Submitted 2026-10-31 13:00 UTC, 25.0 hours after the due date (2026-10-30 12:00 UTC)" in summary
+    assert "counts 2 days: it cost **1.5 points** (5 before the penalty, 3.5 after)" in summary
+    assert "- `test_f` (0 / 5): <code>AssertionError: f() is &lt;b&gt;1&lt;/b&gt;, expected 2</code>" in summary
+
+
+def test_feedback_summary_of_an_on_time_submission_says_nothing_of_lateness():
+    from course.nbgrader_ext.feedback_summary import lateness_lines
+    from course.term import Term
+
+    term = Term(config=Config({"Term": {"late_penalty_per_day": 0.1, "grace_minutes": 15}}))
+    assert lateness_lines(term, None, None, 0, 0, 10) == []
+    from datetime import UTC, datetime
+
+    due = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
+    (line,) = lateness_lines(term, due, due, 600, 0, 10)
+    assert "0.2 hours after the due date" in line and "cost nothing: within the grace period" in line

@@ -54,6 +54,10 @@ README_COMMANDS = {
     "python -m course regrade <a> [--student S]": ("test", "tests/test_term.py, two students after a test is fixed"),
     "python -m course report <a> --lms canvas\\|moodle": ("test", "tests/test_term.py, both, every number checked"),
     "python -m course catalog --write": ("here", ["python -m course catalog --write"]),
+    "python -m course similarity <a>": ("test", "tests/test_term.py, the class after grading; tests/test_similarity.py"),
+    "python -m course feedback <a> --lms canvas\\|moodle": (
+        "test", "tests/test_term.py, Canvas, the zip's names checked against the export's"),
+    "python -m course mistakes <a> DIR": ("test", "tests/test_otter.py, on the otter results of a class"),
     "pip install -r benchmarks/requirements.txt": ("not run", "Benchmarks are run by hand, not by the suite"),
     "pip install -r requirements-test.txt": ("test", ".ci/run installs exactly this file before the suite"),
     "pip install -c requirements.txt .": ("test", "tests/test_packaging.py, in a fresh venv, then the demo and otter"),

@@ -72,6 +72,16 @@ def test_pass_rates_and_failure_messages(course):
     assert by_id["test_one_hot"].messages == {"NotImplementedError": 1}, "the blank release fails it"
     update = by_id["test_update"].messages  # failed by blank (not implemented) and buggy (lr applied twice)
     assert update["NotImplementedError"] == 1 and any(m.startswith("AssertionError: ") for m in update)
+    # What the class got wrong: the buggy submission's lr_applied_twice is named by its message (the catalog's).
+    mistakes = {q.id: q for q in rep.mistakes}
+    assert [q.id for q in rep.mistakes] == list(tests)
+    groups = mistakes["test_update"].groups
+    assert mistakes["test_update"].lost == 2 and sum(g.students for g in groups) == 2
+    assert ["lr_applied_twice"] in [g.bugs for g in groups], groups
+    assert [g.bugs for g in mistakes["test_one_hot"].groups] == [[]], "NotImplementedError is no catalog bug"
+    text = (course["dir"] / "report.html").read_text()
+    assert "What the class got wrong" in text and "lr_applied_twice" in text
+    assert "`test_update`" in (course["dir"] / "mistakes.md").read_text()
     top = report.most_failed(rep, top=3)
     assert [t.failed for t in top] == sorted((t.failed for t in rep.tests), reverse=True)[:3]
 
@@ -79,7 +89,7 @@ def test_pass_rates_and_failure_messages(course):
 def test_report_html_shows_results_and_messages_but_no_hidden_test_source(course):
     text = html.unescape((course["dir"] / "report.html").read_text())
     assert "test_failures.png" in text and "histogram.png" in text
-    assert "Pass rate per question" in text and "Most failed tests" in text
+    assert "Pass rate per question" in text and "What the class got wrong" in text
     assert "broken" in text and "NotJSONError" in text, "the not-graded submission is listed with its error"
     secret = marked_lines(COURSE[A].master(), HIDDEN_BEGIN, HIDDEN_END, min_length=20)
     assert len(secret) > 20

@@ -8,6 +8,7 @@ from collections import Counter
 from traitlets.config import Config
 
 from course.grading import GradeRow
+from course.mistakes import Group, QuestionMistakes
 from course.report import ClassReport, QuestionStats, render_html
 from course.term import Term
 
@@ -30,7 +31,10 @@ def report():
                        not_graded={"<script>eve</script>": "NotJSONError: <not a notebook>"},
                        review={"<i>mallory</i>": {"test_relu": "cell 3, line 2: globals: reads the notebook's "
                                                                "namespace (x = globals()['<b>y</b>'])"}},
-                       term=Term(config=config))
+                       term=Term(config=config),
+                       mistakes=[QuestionMistakes("test_update", 6.0, 2, 1, [
+                           Group("AssertionError: got <b>1</b>, expected 2", 1, ["lr_applied_twice"])]),
+                                 QuestionMistakes("test_relu", 4.0, 2, 0)])
 
 
 def test_the_report_shows_the_class_and_escapes_what_students_wrote():
@@ -41,7 +45,10 @@ def test_the_report_shows_the_class_and_escapes_what_students_wrote():
     assert "4 submissions, 3 graded, 1 not graded, 1 needing review" in text
     assert "mean 67.8, median 68.0, min 45.5, max 90 (out of 90)" in text
     assert re.search(r"<i>mallory</i>\s*test_relu\s*cell 3, line 2: globals", text), "who needs review, and why"
-    assert "test_update (hidden tests)" in text and "1 × AssertionError: got <b>1</b>, expected 2" in text
+    assert re.search(r"test_update \(6 points\)\s*50% \(1 / 2\)\s*1\s*AssertionError: got <b>1</b>, expected 2\s*"
+                     r"lr_applied_twice", text), "what the class got wrong, with the catalog bug"
+    assert "test_relu (4 points)" not in text, "a question nobody lost is not in that table"
+    assert "Not run yet: python -m course similarity model_fitting" in text
     assert "<script>eve</script>" in text and "NotJSONError: <not a notebook>" in text
     assert 'style="width:50%"' in page and 'style="width:100%"' in page
     assert "Due 2026-10-30 22:00 UTC; the policy: 10% of the score per day" in text
@@ -60,3 +67,13 @@ def test_no_due_date_says_where_to_set_one():
     r.term = Term()
     r.rows = [dataclasses.replace(row, late_hours=0.0) for row in r.rows]  # no due date: nobody is late
     assert "No due date set (c.Term.due_dates in nbgrader_config.py)" in render_html(r)
+
+
+def test_students_in_flagged_pairs_are_marked(tmp_path):
+    r = report()
+    r.similar = {"<i>mallory</i>": ["bob"], "bob": ["<i>mallory</i>"]}
+    (tmp_path / "similarity.html").write_text("")
+    page = render_html(r, tmp_path)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert '<a href="similarity.html">' in page and "<i>mallory</i>" not in page
+    assert "2 student(s) in flagged pairs" in text and re.search(r"<i>mallory</i>\s*bob", text)

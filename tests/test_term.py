@@ -23,7 +23,7 @@ from checkout import COURSE
 from traitlets.config import Config
 
 from course.intake import lms_id, read_roster, submission_time
-from course.notebooks import cell_by_id, read, write
+from course.notebooks import HIDDEN_BEGIN, HIDDEN_END, cell_by_id, marked_lines, read, write
 from course.submissions import reference, with_bugs
 from course.term import Term
 
@@ -246,9 +246,14 @@ def term():
             out["manage_page"] = fg.api("/formgrader/api/assignments")
         finally:
             out["server_log"] = fg.stop()
-        run(f"nbgrader generate_feedback {A} --force")
-        out["feedback"] = (root / "feedback" / "smithjane" / A / f"{A}.html").read_text()
+        run(f"python -m course feedback {A} --lms canvas")
+        out["feedback"] = {s: (root / "feedback" / s / A / f"{A}.html").read_text()
+                           for s in ("smithjane", "doejohn", "liddellalice")}
+        with zipfile.ZipFile(root / "reports" / A / "feedback_canvas.zip") as zf:
+            out["feedback_zip"] = {name: zf.read(name).decode() for name in zf.namelist()}
+        run(f"python -m course similarity {A}")
         run(f"python -m course report {A} --lms canvas")
+        out["report"] = (root / "reports" / A / "report.html").read_text()
         out["canvas_before"] = read_csv(root / "reports" / A / "canvas.csv")
         # The instructor fixes test_update (too strict, say) and regrades the two students who asked.
         master = read(root / "source" / A / f"{A}.ipynb")
@@ -309,13 +314,48 @@ def test_hand_grades_entered_in_the_browser_reach_the_gradebook(term):
     grades, comments = term["browser_grades"], term["comments"]
     assert grades["answer_optimizer"]["manual_score"] == 4 and grades["answer_losses"]["manual_score"] == 2
     assert comments["answer_optimizer"]["manual_comment"] == "Compares the runs; say why."
-    html = term["feedback"]  # `nbgrader generate_feedback` after hand grading, before the regrade
+    html = term["feedback"]["smithjane"]  # `course feedback` after hand grading, before the regrade
     assert "Compares the runs; say why." in html, "the comment reaches the student's feedback"
     assert 'href="#answer_optimizer">Written response</a> (Score: 4.0 / 4.0)' in html
     total = re.search(r"\(Score: ([\d.]+) / ([\d.]+)\)", html).groups()
     assert total == ("76.8", "100.0"), f"(90 autograded + 6 by hand) less 20% for 24.5 h late, not {total}"
     rows = rows_by_student(read_csv(term["root"] / "reports" / A / "grades.csv"))
     assert (rows["smithjane"]["manual"], rows["smithjane"]["final"]) == ("6.0", "76.8"), "grades.csv shows them"
+
+
+@pytest.mark.slow
+def test_feedback_goes_back_to_canvas_named_as_in_its_download(term):
+    packed = term["feedback_zip"]
+    want = {member.removesuffix(".ipynb") + ".html": student for member, (student, *_) in CLASS.items()}
+    assert set(packed) == set(want), "one file per student with a submission, named as Canvas named theirs"
+    for name, student in want.items():
+        assert packed[name] == term["feedback"][student], f"{name} is {student}'s feedback"
+    out = term["runs"][f"python -m course feedback {A} --lms canvas"].stdout
+    assert "feedback for 3 student(s)" in out and "warning" not in out, out
+
+
+@pytest.mark.slow
+def test_the_feedback_says_how_late_and_what_it_cost(term):
+    jane, john, alice = (term["feedback"][s] for s in ("smithjane", "doejohn", "liddellalice"))
+    assert "24.5 hours after the due date (2026-10-31 03:59 UTC)" in jane
+    assert "counts 2 days: it cost <strong>19.2 points</strong> (96 before the penalty, 76.8 after)" in jane
+    assert "0.1 hours after the due date" in john and "cost nothing: within the grace period" in john
+    assert "hours after the due date" not in alice and "Every autograded test passed." in alice
+    lost = re.search(r"Tests that lost points.*?</ul>", john, re.DOTALL).group()
+    assert "test_update" in lost and "AssertionError" in lost, lost
+    hidden = marked_lines(COURSE[A].master(), HIDDEN_BEGIN, HIDDEN_END)
+    assert not [line for line in hidden if line in john], "no hidden test line in the feedback"
+
+
+@pytest.mark.slow
+def test_the_class_report_marks_the_similar_pair(term):
+    header, *rows = read_csv(term["root"] / "reports" / A / "similarity.csv")
+    pairs = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
+    both = pairs[("liddellalice", "smithjane")]
+    assert both["flagged"] == "yes" and float(both["score"]) > 0.95, "both handed in the reference: the same code"
+    report = term["report"]
+    assert '<a href="similarity.html">' in report
+    assert re.search(r"<tr><td>liddellalice</td><td>[a-z, ]*smithjane[a-z, ]*</td></tr>", report), report
 
 
 @pytest.mark.slow
