@@ -1,5 +1,5 @@
 """The command line, `python -m course` or `course`: sync, release, demo, intake, autograde, regrade, formgrader,
-report, similarity, feedback, mistakes, calibrate, publish, otter, catalog.
+report, similarity, feedback, mistakes, mutants, calibrate, publish, otter, catalog.
 
 One function per command, each given the parsed arguments and the Course (course/course.py) of --root; it returns
 the exit code. `main` turns the set-up's errors (not a course, no sandbox or data, a bad config value, an unknown
@@ -146,6 +146,22 @@ def mistakes(args, course):
     return 0
 
 
+def mutants(args, course):
+    import time
+
+    from . import mutants as mutation
+
+    for assignment in course.select(args.assignment):
+        start = time.perf_counter()
+        outcomes, not_graded = mutation.run(assignment, args.question, args.workers, args.sample, args.timeout)
+        seconds = time.perf_counter() - start
+        print("\n".join(mutation.summary_lines(outcomes)))
+        for cell, why in sorted(not_graded.items()):
+            print(f"  not graded here: {cell}: {why}")
+        print(f"mutants: {mutation.write_report(assignment, outcomes, not_graded, seconds)} ({seconds:.0f} s)")
+    return 0
+
+
 def calibrate(args, course):
     from . import calibrate as cal
 
@@ -201,7 +217,7 @@ def catalog(args, course):
 
 
 COMMANDS = {f.__name__: f for f in (sync, release, demo, intake, autograde, regrade, formgrader, report, similarity,
-                                    feedback, mistakes, calibrate, publish, otter, catalog)}
+                                    feedback, mistakes, mutants, calibrate, publish, otter, catalog)}
 
 
 def build_parser():
@@ -257,6 +273,14 @@ def build_parser():
                                  "(Gradescope): reports/<assignment>/otter_mistakes.md")
     p.add_argument("assignment")
     p.add_argument("results", help="folder of results.json files, one per submission (any depth)")
+    p = command("mutants", help="mutation analysis: one-line mistakes in the solution regions, graded by the "
+                                "master's tests; killed only if their own question loses points "
+                                "(reports/mutants/<assignment>.md and .csv)")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--question", action="append", help="only the cells this test grades (repeatable)")
+    p.add_argument("--workers", type=int, default=2, help="parallel workers (default 2)")
+    p.add_argument("--sample", type=int, metavar="N", help="only N mutants per cell, a fixed sample")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds a mutant may take (default 120)")
     p = command("publish", help="copy release/ and a student README to a student-facing folder or repo")
     p.add_argument("dest")
     p.add_argument("--github", default=STUDENT_REPO, help=f"owner/repo the Colab links point to ({STUDENT_REPO})")

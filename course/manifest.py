@@ -1,7 +1,7 @@
 """An assignment's manifest: source/<a>/manifest.toml, beside its master and its catalog.
 
 What the tooling must know of an assignment that its master's cells do not say (what a cell is for is said by the
-cell itself: its role, course/cells.py). Two tables, every key checked against SCHEMA when the manifest is read (a
+cell itself: its role, course/cells.py). Three tables, every key checked against SCHEMA when the manifest is read (a
 misspelt key stops the command that reads it, naming the file and the key):
 
     [tests.test_base_model]
@@ -19,6 +19,9 @@ misspelt key stops the command that reads it, naming the file and the key):
     expression = "heldout_accuracy(improved_model) - heldout_accuracy(model)"
     bar = 3.0           # a bar the notebook fixes: calibration reports its margin and never changes it
 
+    [equivalent_mutants."forward/constant/1a2b3c4d5e"]   # a mutant (course/mutants.py) that behaves the same
+    reason = "range(0, n) and range(n) are the same loop"  # for every valid input: counted apart, never a survivor
+
 Which datasets an assignment needs is not written here: it is read from the loader calls in the master's code
 (course/nbgrader_ext/preflight.py), the one place that cannot disagree with what the notebook does.
 """
@@ -32,8 +35,9 @@ from pathlib import Path
 SCHEMA = {
     "tests": {"end_to_end": bool, "needs": list},
     "measures": {"expression": str, "threshold": float, "target": float, "bar": float},
+    "equivalent_mutants": {"reason": str},
 }
-REQUIRED = {"measures": ("expression",)}
+REQUIRED = {"measures": ("expression",), "equivalent_mutants": ("reason",)}
 THRESHOLDS_LINE = re.compile(r"^GRADING_THRESHOLDS = .*$", re.MULTILINE)
 
 
@@ -47,6 +51,7 @@ class Manifest:
     path: Path | None = None
     tests: dict = field(default_factory=dict)  # test id -> {"end_to_end": bool, "needs": [test ids]}
     measures: dict = field(default_factory=dict)  # name -> {"expression", "threshold" | "bar", "target"}
+    equivalent_mutants: dict = field(default_factory=dict)  # mutant id (course/mutants.py) -> {"reason": why}
 
     def end_to_end(self, test):
         return bool(self.tests.get(test, {}).get("end_to_end", False))

@@ -105,10 +105,15 @@ def solution_notebook(master, keep_hidden_tests=False):
     (or kept, unmarked, to grade it in-process)."""
     nb = nbformat.from_dict(master)
     for cell in nb.cells:
-        cell.source = drop_regions(cell.source, SOLUTION_BEGIN, SOLUTION_END, "keep")
-        cell.source = drop_regions(cell.source, HIDDEN_BEGIN, HIDDEN_END, "keep" if keep_hidden_tests else None)
-        cell.source = re.sub(r"\n{3,}", "\n\n", cell.source)
+        cell.source = solution_source(cell.source, keep_hidden_tests)
     return nb
+
+
+def solution_source(source, keep_hidden_tests=False):
+    """One cell of solution_notebook."""
+    source = drop_regions(source, SOLUTION_BEGIN, SOLUTION_END, "keep")
+    source = drop_regions(source, HIDDEN_BEGIN, HIDDEN_END, "keep" if keep_hidden_tests else None)
+    return re.sub(r"\n{3,}", "\n\n", source)
 
 
 def leaks(nb):

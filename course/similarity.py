@@ -230,11 +230,11 @@ def compare(code, release_text, threshold=THRESHOLD, min_tokens=MIN_TOKENS):
     pairs = []
     for i, j in zip(*np.nonzero(np.triu(shared, k=1)), strict=True):
         tokens = int(shared[i, j])
-        share_a, share_b = tokens / sizes[i], tokens / sizes[j]
+        share_a, share_b = float(tokens / sizes[i]), float(tokens / sizes[j])
         # The larger share, scaled down when little code is shared: two students who wrote only a short function
         # the same way share all of it, which says little.
         score = max(share_a, share_b) * min(1.0, tokens / min_tokens)
-        pairs.append(Pair(students[i], students[j], share_a, share_b, tokens, score, score >= threshold))
+        pairs.append(Pair(str(students[i]), str(students[j]), share_a, share_b, tokens, score, score >= threshold))
     pairs.sort(key=lambda p: (-p.score, -p.tokens, p.a, p.b))
     return pairs, ignored
 

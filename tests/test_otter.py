@@ -37,6 +37,7 @@ from course.notebooks import (
     HIDDEN_END,
     SOLUTION_BEGIN,
     SOLUTION_END,
+    cell_by_id,
     grade_in_process,
     leaked_lines,
     marked_lines,
@@ -286,6 +287,35 @@ def test_what_the_class_got_wrong_from_a_folder_of_otter_results(built, otter_de
 
 
 # --- parity over the catalog ------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_killed_mutants_lose_the_same_points_under_otter(built, name):
+    """A fixed sample of mutants (course/mutants.py) that nbgrader's tests kill loses the same points, question by
+    question, under otter's test runner with the edition's zip."""
+    from course.mutants import mutants, sample
+
+    student, zip_path = _edition(built, name)
+    a = COURSE[name]
+    skip = a.left_out()
+    compared = 0
+    for m in sample(mutants(a), 1, seed=1):
+        if set(m.questions) <= skip:
+            continue
+
+        def make(hidden, m=m):
+            nb = reference(a, keep_hidden_tests=hidden)
+            cell_by_id(nb, m.cell).source = m.source
+            return nb
+
+        nbgrader = _nbgrader_scores(name, make(True), skip)
+        if all(nbgrader.get(q, 0) for q in m.questions):
+            continue  # survived (an equivalent mutant): nothing to compare
+        otter = otter_grade_in_process(as_otter(make(False), student), zip_path, skip)
+        assert otter == nbgrader, f"{m.id}: otter {otter} vs nbgrader {nbgrader}"
+        compared += 1
+    assert compared >= 5, compared
+
 
 def _master_points(name):
     return {grade_id(c): points(c) for c in COURSE[name].master().cells if is_test(c)}

@@ -58,6 +58,8 @@ README_COMMANDS = {
     "python -m course feedback <a> --lms canvas\\|moodle": (
         "test", "tests/test_term.py, Canvas, the zip's names checked against the export's"),
     "python -m course mistakes <a> DIR": ("test", "tests/test_otter.py, on the otter results of a class"),
+    "python -m course mutants <a> [--question Q] [--workers N]": (
+        "test", "tests/test_mutants.py, on a copy of the course, one question; the full run: benchmarks/mutants.py"),
     "pip install -r benchmarks/requirements.txt": ("not run", "Benchmarks are run by hand, not by the suite"),
     "pip install -r requirements-test.txt": ("test", ".ci/run installs exactly this file before the suite"),
     "pip install -c requirements.txt .": ("test", "tests/test_packaging.py, in a fresh venv, then the demo and otter"),

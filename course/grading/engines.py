@@ -14,9 +14,11 @@ def run_inline(tasks, on_result):
         on_result(grade_submission(task))
 
 
-def run_pool(tasks, workers, on_result, grade=grade_submission):
+def run_pool(tasks, workers, on_result, grade=grade_submission, timeout=None, lost=failed):
     """A local process pool (pebble's) running grade(task) for each Task. A submission that kills its worker
-    process (os._exit, a crash, the memory limit) fails alone: pebble starts a new worker, the rest go on."""
+    process (os._exit, a crash, the memory limit) fails alone: pebble starts a new worker, the rest go on. With
+    `timeout` (seconds), a task still running then is stopped. What a task that died or was stopped gives to
+    on_result: lost(task, why)."""
     from pebble import ProcessExpired, ProcessPool
 
     # Workers fork from a clean server process that has imported nbgrader once: no state copied from the
@@ -24,13 +26,15 @@ def run_pool(tasks, workers, on_result, grade=grade_submission):
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["course.grading.worker", "nbgrader.apps"])
     with ProcessPool(max_workers=workers, context=ctx) as pool:
-        futures = {pool.schedule(grade, args=[task]): task for task in tasks}
+        futures = {pool.schedule(grade, args=[task], timeout=timeout): task for task in tasks}
         for fut in as_completed(futures):
             try:
                 on_result(fut.result())
             except ProcessExpired as exc:
-                on_result(failed(futures[fut], "the grading process died while grading this submission "
-                                               f"(exit code {exc.exitcode})"))
+                on_result(lost(futures[fut], "the grading process died while grading this submission "
+                                             f"(exit code {exc.exitcode})"))
+            except TimeoutError:
+                on_result(lost(futures[fut], f"timed out after {timeout:g} s"))
 
 
 def run_dask(tasks, dask, workers, on_result):
