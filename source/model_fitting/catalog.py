@@ -462,7 +462,7 @@ BUGS = {
         "what": "standardize uses one mean and std over all channels instead of one per channel",
         "edits": [("standardize", "x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))", "x.mean(), x.std()")],
         "fails": ["test_standardize"],
-        "says": ["each colour channel"],
+        "says": ["statistics of all pixels together", "per channel"],
     },
 }
 
